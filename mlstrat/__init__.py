@@ -1,0 +1,11 @@
+"""mlstrat: the machine-learning strategy of the deep-learning course notes, as software.
+
+Subpackages: :mod:`mlstrat.nn` (the NumPy trainer), :mod:`mlstrat.diagnose`,
+:mod:`mlstrat.metrics`, :mod:`mlstrat.splits`, :mod:`mlstrat.store`,
+:mod:`mlstrat.errors`, :mod:`mlstrat.tuning`.
+"""
+
+from mlstrat.store import Project, open_project
+
+__version__ = "0.1.0"
+__all__ = ["Project", "__version__", "open_project"]

@@ -1,0 +1,5 @@
+import sys
+
+from mlstrat.cli import main
+
+sys.exit(main())

@@ -1,0 +1,5 @@
+"""Placeholder until this subcommand is built."""
+
+
+def register(subparsers):
+    return None

@@ -1,0 +1,163 @@
+"""The runs part of the project store: written, read back, refused, concurrent."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlstrat.store import Project, StoreError, open_project
+
+
+@pytest.fixture
+def project(tmp_path):
+    return open_project(tmp_path / "proj")
+
+
+def test_round_trip_of_everything_a_run_holds(project):
+    rng = np.random.default_rng(0)
+    y_true = rng.choice(["cat", "dog", "bird"], size=50)
+    y_pred = y_true.copy()
+    y_pred[:7] = "bird"
+    proba = rng.dirichlet(np.ones(3), size=50)
+    history = pd.DataFrame({"epoch": [1, 2, 3], "loss": [1.0, 0.5, 0.25],
+                            "val_loss": [1.1, 0.7, np.nan]})
+    run_id = project.log_run(
+        "net", config={"hidden": (64, 32), "l2": np.float32(0.5)},
+        errors={"train": 0.02}, sizes={"train": 1000}, human_error=0.01,
+        history=history, diagnosis={"primary_problem": "variance"},
+        predictions={"dev": (y_true, y_pred, proba)}, metrics={"dev": {"f1": 0.9}},
+    )
+    run = project.get_run(run_id)
+    assert run.config == {"hidden": [64, 32], "l2": 0.5}
+    expected_dev = float(np.mean(y_true != y_pred))
+    assert run.errors == {"train": 0.02, "dev": expected_dev}
+    assert run.sizes == {"train": 1000, "dev": 50}
+    assert run.human_error == 0.01
+    assert run.diagnosis == {"primary_problem": "variance"}
+    assert run.metrics == {"dev": {"f1": 0.9}}
+    back = project.run_history(run_id)
+    assert back["loss"].tolist() == [1.0, 0.5, 0.25]
+    assert back["val_loss"].isna().tolist() == [False, False, True]
+    preds = project.run_predictions(run_id, "dev")
+    assert preds["y_true"].tolist() == y_true.tolist()
+    assert preds["y_pred"].tolist() == y_pred.tolist()
+    np.testing.assert_allclose(preds[["proba_0", "proba_1", "proba_2"]], proba, rtol=1e-6)
+    table = project.runs()
+    assert table.loc[0, "problem"] == "variance"
+    assert table.loc[0, "dev"] == pytest.approx(expected_dev)
+
+
+@pytest.mark.parametrize("labels", [np.array([0, 1, 2, 1]), np.array([0.5, 1.25, -3.0, 2.0]),
+                                    np.array([True, False, True, True])])
+def test_label_types_come_back_as_they_went_in(project, labels):
+    run_id = project.log_run("r", predictions={"dev": (labels, labels[::-1])})
+    preds = project.run_predictions(run_id)
+    assert preds["y_true"].tolist() == labels.tolist()
+    assert preds["y_true"].dtype.kind == labels.dtype.kind
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"errors": {"train": 1.5}}, "must be in \\[0, 1\\]"),
+        ({"errors": {"devv": 0.1}}, "Unknown split name"),
+        ({"sizes": {"dev": 0}}, "must be an int > 0"),
+        ({"human_error": -0.1}, "human_error"),
+        ({"predictions": {"dev": ([1, 2, 3], [1, 2])}}, "y_true has 3 rows but y_pred has 2"),
+        ({"predictions": {"dev": pd.DataFrame({"y_true": [1]})}}, "lack column"),
+        ({"predictions": {"dev": pd.DataFrame({"id": ["a", "a"], "y_true": [1, 2],
+                                               "y_pred": [1, 1]})}}, "Duplicate example id"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_written(project, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        project.log_run("bad", **kwargs)
+    assert project.runs().empty
+
+
+def test_a_file_that_is_not_a_store_is_refused(tmp_path):
+    text = tmp_path / "notes.db"
+    text.write_text("hello, I am not a database")
+    with pytest.raises(StoreError, match="not an mlstrat project store"):
+        Project(text)
+    other = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE customers (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="without mlstrat's tables"):
+        Project(other)
+
+
+def test_a_store_from_a_newer_release_is_refused(project):
+    with project._db.transaction() as conn:
+        conn.execute("UPDATE schema_versions SET version = 99 WHERE component = 'runs'")
+    with pytest.raises(StoreError, match="newer than this mlstrat knows"):
+        Project(project.path)
+
+
+def test_reopening_keeps_runs_and_does_not_migrate_twice(tmp_path):
+    first = open_project(tmp_path / "p")
+    first.log_run("a", errors={"dev": 0.1}, sizes={"dev": 10})
+    again = open_project(tmp_path / "p")
+    assert again.runs()["name"].tolist() == ["a"]
+    assert again._db.version("runs") == 1
+
+
+def _writer(path: str, tag: str, n: int) -> None:
+    project = Project(path)
+    for i in range(n):
+        project.log_run(f"{tag}-{i}", errors={"dev": 0.1}, sizes={"dev": 100},
+                        predictions={"train": (np.arange(200), np.arange(200))})
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path):
+    path = str(tmp_path / "p")
+    Project(path)
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(path, tag, 25)) for tag in ("a", "b")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    names = Project(path).runs()["name"].tolist()
+    assert sorted(names) == sorted([f"{t}-{i}" for t in "ab" for i in range(25)])
+
+
+def test_a_process_killed_mid_write_loses_only_the_run_in_flight(tmp_path):
+    path = tmp_path / "p"
+    Project(path)
+    script = textwrap.dedent(f"""
+        import numpy as np, sys
+        from mlstrat.store import Project
+        p = Project({str(path)!r})
+        i = 0
+        while True:
+            p.log_run(f"r{{i}}", predictions={{"dev": (np.arange(5000), np.arange(5000))}})
+            print(i, flush=True)
+            i += 1
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    done = []
+    deadline = time.time() + 60
+    while len(done) < 5 and time.time() < deadline:
+        done.append(int(proc.stdout.readline()))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    project = Project(path)
+    runs = project.runs()
+    assert len(runs) >= len(done)  # every acknowledged run survived
+    for run_id in runs["id"]:  # and every run present is whole
+        assert len(project.run_predictions(run_id, "dev")) == 5000
+    assert project._db.read().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
