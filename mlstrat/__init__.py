@@ -6,6 +6,7 @@ Subpackages: :mod:`mlstrat.nn` (the NumPy trainer), :mod:`mlstrat.diagnose`,
 """
 
 from mlstrat.store import Project, open_project
+from mlstrat.tracking import RecordedRun, record_run
 
 __version__ = "0.1.0"
-__all__ = ["Project", "__version__", "open_project"]
+__all__ = ["Project", "RecordedRun", "__version__", "open_project", "record_run"]

@@ -220,7 +220,7 @@ class RunsMixin:
         )
         splits = pd.read_sql_query("SELECT run_id, split, error FROM run_splits", conn)
         frame["problem"] = [
-            (from_json(d) or {}).get("primary_problem") if d else None
+            _primary(from_json(d)) if d else None
             for d in frame.pop("diagnosis")
         ]
         if len(splits):
@@ -413,3 +413,9 @@ def _insert_predictions(conn, run_id: int, split: str, frame: pd.DataFrame) -> N
             for i in range(len(frame))
         ],
     )
+
+
+def _primary(diagnosis: dict | None) -> str | None:
+    """The primary problem recorded in a diagnosis dict, whatever its version."""
+    diagnosis = diagnosis or {}
+    return diagnosis.get("primary", diagnosis.get("primary_problem"))

@@ -1,0 +1,406 @@
+"""Intervals and tests on proportions: the one implementation used everywhere.
+
+Every rate mlstrat shows comes from ``k`` errors in ``n`` examples. This module
+says how sure that rate is (Wilson, Clopper-Pearson), how sure a gap between
+two rates measured on different examples is (Newcombe's hybrid score
+interval), whether two models differ on the same examples (exact McNemar),
+how many examples a wanted resolution needs, and how to control the false
+discovery rate when many slices are searched (Benjamini-Hochberg).
+
+Examples
+--------
+>>> lo, hi = wilson_interval(50, 1000)
+>>> print(f"[{lo:.2%}, {hi:.2%}]")
+[3.81%, 6.53%]
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats as _sps
+
+__all__ = [
+    "wilson_interval",
+    "clopper_pearson_interval",
+    "gap_interval",
+    "McNemarResult",
+    "mcnemar_test",
+    "size_for_resolution",
+    "benjamini_hochberg",
+    "z_value",
+    "MeanDifference",
+    "paired_mean_difference",
+    "welch_interval",
+]
+
+
+def z_value(confidence: float = 0.95) -> float:
+    """Two-sided standard normal quantile for ``confidence``.
+
+    Examples
+    --------
+    >>> round(z_value(0.95), 3)
+    1.96
+    """
+    _check_confidence(confidence)
+    return float(_sps.norm.ppf(0.5 + confidence / 2))
+
+
+def _check_confidence(confidence: float) -> None:
+    if not (0 < confidence < 1):
+        raise ValueError(
+            f"The 'confidence' parameter must be a float in (0, 1). Got {confidence!r} "
+            "instead. Use e.g. 0.95 for a 95% interval."
+        )
+
+
+def _check_counts(k, n, *, name_k: str = "k", name_n: str = "n"):
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    if np.any(n <= 0) or np.any(~np.isfinite(n)):
+        raise ValueError(
+            f"The '{name_n}' parameter must be a count > 0. Got {n.tolist()!r} instead."
+        )
+    if np.any(k < 0) or np.any(k > n) or np.any(~np.isfinite(k)):
+        raise ValueError(
+            f"The '{name_k}' parameter must be a count with 0 <= {name_k} <= {name_n}. "
+            f"Got {name_k}={k.tolist()!r}, {name_n}={n.tolist()!r} instead."
+        )
+    return k, n
+
+
+def _out(lo, hi):
+    if np.ndim(lo) == 0:
+        return float(lo), float(hi)
+    return lo, hi
+
+
+def wilson_interval(k, n, confidence: float = 0.95):
+    """Wilson score interval for a proportion ``k / n``.
+
+    Good near 0 and for small ``n``, unlike the Wald interval.
+
+    Parameters
+    ----------
+    k : int or array-like
+        Number of events (e.g. errors). May be fractional for weighted counts.
+    n : int or array-like
+        Number of trials (examples), > 0.
+    confidence : float, default=0.95
+        Coverage of the interval.
+
+    Returns
+    -------
+    (low, high) : tuple of float, or of ndarray when ``k``/``n`` are arrays.
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(8, 100)
+    >>> print(f"[{lo:.1%}, {hi:.1%}]")
+    [4.1%, 15.0%]
+    >>> wilson_interval([0, 10], [10, 10])[1].round(3)
+    array([0.278, 1.   ])
+    """
+    _check_confidence(confidence)
+    k, n = _check_counts(k, n)
+    z = z_value(confidence)
+    p = k / n
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    lo = np.clip(centre - half, 0.0, 1.0)
+    hi = np.clip(centre + half, 0.0, 1.0)
+    lo = np.where(k == 0, 0.0, lo)
+    hi = np.where(k == n, 1.0, hi)
+    return _out(lo, hi)
+
+
+def clopper_pearson_interval(k, n, confidence: float = 0.95):
+    """Clopper-Pearson ("exact") interval for ``k / n``; conservative.
+
+    Examples
+    --------
+    >>> lo, hi = clopper_pearson_interval(50, 1000)
+    >>> print(f"[{lo:.2%}, {hi:.2%}]")
+    [3.73%, 6.54%]
+    """
+    _check_confidence(confidence)
+    k, n = _check_counts(k, n)
+    alpha = 1 - confidence
+    with np.errstate(invalid="ignore"):
+        lo = _sps.beta.ppf(alpha / 2, k, n - k + 1)
+        hi = _sps.beta.ppf(1 - alpha / 2, k + 1, n - k)
+    lo = np.where(k == 0, 0.0, lo)
+    hi = np.where(k == n, 1.0, hi)
+    return _out(lo, hi)
+
+
+def gap_interval(k1, n1, k2, n2, *, confidence: float = 0.95):
+    """Newcombe hybrid score interval for ``p1 - p2`` (independent samples).
+
+    ``p1 = k1/n1`` and ``p2 = k2/n2`` are measured on different examples
+    (train vs train-dev, train-dev vs dev, dev vs test).
+
+    Returns
+    -------
+    (diff, low, high) : tuple of float (arrays when inputs are arrays).
+
+    Examples
+    --------
+    Dev 2.5% of 2,000 against train-dev 2.0% of 10,000:
+
+    >>> d, lo, hi = gap_interval(50, 2000, 200, 10000)
+    >>> print(f"{d:+.2%} [{lo:+.2%}, {hi:+.2%}]")
+    +0.50% [-0.17%, +1.32%]
+    """
+    k1, n1 = _check_counts(k1, n1, name_k="k1", name_n="n1")
+    k2, n2 = _check_counts(k2, n2, name_k="k2", name_n="n2")
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_interval(k1, n1, confidence)
+    l2, u2 = wilson_interval(k2, n2, confidence)
+    d = p1 - p2
+    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    if np.ndim(d) == 0:
+        return float(d), float(lo), float(hi)
+    return d, lo, hi
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """Exact McNemar test on paired predictions.
+
+    ``b`` = examples right by model A only, ``c`` = right by model B only.
+    ``difference`` is error(A) - error(B) = (c - b) / n, with its interval
+    (a square-and-add score interval, see ``mcnemar_test``).
+    """
+
+    b: int
+    c: int
+    n: int | None
+    pvalue: float
+    difference: float | None
+    low: float | None
+    high: float | None
+    confidence: float = 0.95
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        s = f"McNemar exact test: b={self.b}, c={self.c}, p={self.pvalue:.3f}"
+        if self.difference is not None:
+            s += (
+                f"; error(A) - error(B) = {self.difference:+.2%} "
+                f"[{self.low:+.2%}, {self.high:+.2%}] ({self.confidence:.0%})"
+            )
+        return s
+
+
+def _paired_interval(b: int, c: int, n: int, confidence: float):
+    """Hybrid score interval for the paired difference (c - b)/n.
+
+    Newcombe's square-and-add of the Wilson limits of ``c/n`` and ``b/n``,
+    without the correlation term (conservative for paired data).
+    """
+    if n == 0:
+        return 0.0, -1.0, 1.0
+    pc, pb = c / n, b / n
+    lc, uc = wilson_interval(c, n, confidence)
+    lb, ub = wilson_interval(b, n, confidence)
+    d = pc - pb
+    dl = np.sqrt((pc - lc) ** 2 + (ub - pb) ** 2)
+    du = np.sqrt((uc - pc) ** 2 + (pb - lb) ** 2)
+    return float(d), float(max(-1.0, d - dl)), float(min(1.0, d + du))
+
+
+def mcnemar_test(correct_a=None, correct_b=None, *, b: int | None = None,
+                 c: int | None = None, n: int | None = None,
+                 confidence: float = 0.95) -> McNemarResult:
+    """Exact McNemar test for two models evaluated on the same examples.
+
+    Give either the per-example correctness of both models (boolean arrays
+    ``correct_a``, ``correct_b``) or the discordant counts ``b`` (right by A
+    only) and ``c`` (right by B only). The p-value is
+    ``min(1, 2 * BinomCDF(min(b, c); b + c, 1/2))``.
+
+    The difference in error rate error(A) - error(B) = (c - b)/n gets an
+    interval only when ``n`` is known (arrays given, or ``n=``). The interval
+    combines the Wilson intervals of ``b/n`` and ``c/n`` as Newcombe's hybrid
+    score interval without the correlation correction, which is conservative
+    for the paired difference.
+
+    Examples
+    --------
+    >>> r = mcnemar_test(b=30, c=15)
+    >>> round(r.pvalue, 3)
+    0.036
+    >>> import numpy as np
+    >>> a = np.array([1, 1, 0, 1], bool); bb = np.array([1, 0, 0, 0], bool)
+    >>> r = mcnemar_test(a, bb)
+    >>> (r.b, r.c, r.n, r.difference)
+    (2, 0, 4, -0.5)
+    """
+    _check_confidence(confidence)
+    if correct_a is not None or correct_b is not None:
+        if correct_a is None or correct_b is None:
+            raise ValueError("Give both 'correct_a' and 'correct_b', or 'b' and 'c'.")
+        ca = np.asarray(correct_a).astype(bool).ravel()
+        cb = np.asarray(correct_b).astype(bool).ravel()
+        if ca.shape != cb.shape:
+            raise ValueError(
+                "'correct_a' and 'correct_b' must have the same length. "
+                f"Got {ca.size} and {cb.size}."
+            )
+        b = int(np.sum(ca & ~cb))
+        c = int(np.sum(~ca & cb))
+        n = int(ca.size)
+    if b is None or c is None:
+        raise ValueError("Give 'correct_a' and 'correct_b', or both counts 'b' and 'c'.")
+    if b < 0 or c < 0:
+        raise ValueError(f"'b' and 'c' must be counts >= 0. Got b={b}, c={c}.")
+    b, c = int(b), int(c)
+    m = b + c
+    p = 1.0 if m == 0 else float(min(1.0, 2 * _sps.binom.cdf(min(b, c), m, 0.5)))
+    diff = lo = hi = None
+    if n is not None:
+        if n < m:
+            raise ValueError(f"'n' must be >= b + c = {m}. Got n={n}.")
+        diff, lo, hi = _paired_interval(b, c, int(n), confidence)
+    return McNemarResult(b, c, None if n is None else int(n), p, diff, lo, hi, confidence)
+
+
+def size_for_resolution(p, half_width, confidence: float = 0.95):
+    """Examples needed to measure a rate ``p`` within ``+-half_width``.
+
+    ``n = z**2 * p * (1 - p) / half_width**2``, rounded up.
+
+    Examples
+    --------
+    >>> size_for_resolution(0.05, 0.005)
+    7299
+    >>> size_for_resolution(0.01, 0.001)
+    38031
+    >>> size_for_resolution(0.10, 0.01)
+    3458
+    """
+    _check_confidence(confidence)
+    p_arr = np.asarray(p, dtype=float)
+    h = np.asarray(half_width, dtype=float)
+    if np.any((p_arr < 0) | (p_arr > 1)):
+        raise ValueError(f"The 'p' parameter must be a rate in [0, 1]. Got {p!r}.")
+    if np.any(h <= 0):
+        raise ValueError(f"The 'half_width' parameter must be > 0. Got {half_width!r}.")
+    p_eff = np.clip(p_arr, 1e-12, 1 - 1e-12)
+    n = np.ceil(z_value(confidence) ** 2 * p_eff * (1 - p_eff) / h**2 - 1e-9).astype(int)
+    n = np.maximum(n, 1)
+    return int(n) if np.ndim(n) == 0 else n
+
+
+def benjamini_hochberg(pvalues, alpha: float = 0.05):
+    """Benjamini-Hochberg false discovery rate control.
+
+    Returns
+    -------
+    (reject, adjusted) : ndarray of bool, ndarray of float
+        Which hypotheses are rejected at FDR ``alpha``, and the BH-adjusted
+        p-values (same order as the input).
+
+    Examples
+    --------
+    >>> rej, adj = benjamini_hochberg([0.01, 0.04, 0.03, 0.20])
+    >>> rej.tolist()
+    [True, False, False, False]
+    >>> adj.round(3).tolist()
+    [0.04, 0.053, 0.053, 0.2]
+    """
+    if not (0 < alpha < 1):
+        raise ValueError(f"The 'alpha' parameter must be in (0, 1). Got {alpha!r}.")
+    p = np.asarray(pvalues, dtype=float).ravel()
+    if p.size == 0:
+        return np.zeros(0, bool), np.zeros(0)
+    if np.any((p < 0) | (p > 1) | np.isnan(p)):
+        raise ValueError("The 'pvalues' parameter must hold values in [0, 1].")
+    m = p.size
+    order = np.argsort(p)
+    ranked = p[order] * m / np.arange(1, m + 1)
+    adj_sorted = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
+    adjusted = np.empty(m)
+    adjusted[order] = adj_sorted
+    return adjusted <= alpha, adjusted
+
+
+@dataclass(frozen=True)
+class MeanDifference:
+    """Difference of means ``mean(b) - mean(a)`` with a t interval and p-value."""
+
+    difference: float
+    low: float
+    high: float
+    pvalue: float
+    statistic: float
+    n: int
+    confidence: float = 0.95
+    test: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return (f"{self.test}: difference {self.difference:+.4g} "
+                f"[{self.low:+.4g}, {self.high:+.4g}] ({self.confidence:.0%}), "
+                f"p={self.pvalue:.3g}, n={self.n:,}")
+
+
+def _sample(x, name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=float).ravel()
+    if arr.size < 2 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"The '{name}' parameter needs at least 2 finite values. "
+                         f"Got {arr.size} values.")
+    return arr
+
+
+def paired_mean_difference(a, b, *, confidence: float = 0.95) -> MeanDifference:
+    """Paired t-test and interval for ``mean(b - a)`` (e.g. squared errors of two
+    regression models on the same examples).
+
+    Examples
+    --------
+    >>> r = paired_mean_difference([1.0, 2.0, 3.0, 4.0], [1.5, 2.4, 3.6, 4.4])
+    >>> round(r.difference, 3), r.n
+    (0.475, 4)
+    """
+    _check_confidence(confidence)
+    x, y = _sample(a, "a"), _sample(b, "b")
+    if x.size != y.size:
+        raise ValueError(f"'a' and 'b' must be paired (same length). Got {x.size} and {y.size}.")
+    d = y - x
+    if np.allclose(d, d[0]):  # no spread: the difference is exact
+        return MeanDifference(float(d[0]), float(d[0]), float(d[0]),
+                              1.0 if d[0] == 0 else 0.0, 0.0, int(d.size), confidence,
+                              "paired t-test")
+    r = _sps.ttest_rel(y, x)
+    ci = r.confidence_interval(confidence)
+    return MeanDifference(float(d.mean()), float(ci.low), float(ci.high), float(r.pvalue),
+                          float(r.statistic), int(d.size), confidence, "paired t-test")
+
+
+def welch_interval(a, b, *, confidence: float = 0.95) -> MeanDifference:
+    """Welch t interval for ``mean(b) - mean(a)`` of two independent samples
+    (e.g. squared errors on dev and on train-dev).
+
+    Examples
+    --------
+    >>> r = welch_interval([1.0, 2.0, 3.0], [2.0, 3.0, 4.0, 5.0])
+    >>> round(r.difference, 2), round(r.low, 2) < 0 < round(r.high, 2)
+    (1.5, True)
+    """
+    _check_confidence(confidence)
+    x, y = _sample(a, "a"), _sample(b, "b")
+    r = _sps.ttest_ind(y, x, equal_var=False)
+    ci = r.confidence_interval(confidence)
+    return MeanDifference(float(y.mean() - x.mean()), float(ci.low), float(ci.high),
+                          float(r.pvalue), float(r.statistic), int(x.size + y.size), confidence,
+                          "Welch t-test")

@@ -1,0 +1,51 @@
+import json
+
+import pytest
+
+from mlstrat.cli import main
+from mlstrat.store import open_project
+
+
+def test_diagnose_from_rates_names_the_course_problem(capsys):
+    # The course: human 1%, train 8%, dev 10% -> avoidable bias (7 pt) first.
+    assert main(["diagnose", "--human", "0.01", "--train", "0.08", "--dev", "0.10"]) == 0
+    assert "Primary problem: avoidable bias" in capsys.readouterr().out
+
+
+def test_diagnose_several_human_references_uses_the_best(capsys):
+    args = ["diagnose", "--human", "typical doctor=0.01", "--human",
+            "team of experienced doctors=0.005", "--train", "0.007", "--dev", "0.008",
+            "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["human_source"] == "team of experienced doctors"
+    assert out["human_levels"]["typical doctor"] == 0.01
+
+
+def test_diagnose_records_a_run_and_bad_rates_write_nothing(tmp_path, capsys):
+    args = ["diagnose", "--train", "0.01", "--train-dev", "0.015", "--dev", "0.10",
+            "--sizes", "train=10000,train_dev=2000,dev=2000", "--project", str(tmp_path)]
+    assert main(args) == 0
+    assert "data mismatch" in capsys.readouterr().out.split("Primary problem:")[1].splitlines()[0]
+    run = open_project(tmp_path).get_run(1)
+    assert run.sizes == {"train": 10000, "train_dev": 2000, "dev": 2000}
+    assert run.diagnosis["primary"] == "data_mismatch"
+    assert main(["diagnose", "--train", "8", "--project", str(tmp_path)]) == 2
+    assert "must be in [0, 1]" in capsys.readouterr().err
+    assert main(["diagnose", "--train", "0.1", "--sizes", "train:100"]) == 2
+    assert "SPLIT=N" in capsys.readouterr().err
+    assert len(open_project(tmp_path).runs()) == 1
+
+
+@pytest.mark.parametrize(("n", "target", "train"), [(1_000_000, None, 980_000)])
+def test_splits_command_prints_the_98_1_1_rule(capsys, n, target, train):
+    assert main(["splits", "--n", str(n), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sizes"]["train"] == train
+
+
+def test_splits_command_mismatched_case(capsys):
+    assert main(["splits", "--n", "500000", "--target", "20000", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["sizes"]["dev"] == plan["sizes"]["test"] == 5000
+    assert plan["sizes"]["train"] + plan["sizes"]["train_dev"] == 510_000
+    assert plan["composition"]["dev"] == {"target": 5000} or plan["composition"]["dev"].get("source", 0) == 0
