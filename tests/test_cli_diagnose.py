@@ -49,3 +49,28 @@ def test_splits_command_mismatched_case(capsys):
     assert plan["sizes"]["dev"] == plan["sizes"]["test"] == 5000
     assert plan["sizes"]["train"] + plan["sizes"]["train_dev"] == 510_000
     assert plan["composition"]["dev"] == {"target": 5000} or plan["composition"]["dev"].get("source", 0) == 0
+
+
+def test_diagnose_from_a_predictions_csv(tmp_path, capsys):
+    rows = ["split,y_true,y_pred"]
+    rows += ["train,cat,cat"] * 95 + ["train,cat,dog"] * 5      # 5% train error
+    rows += ["dev,dog,dog"] * 80 + ["dev,dog,cat"] * 20         # 20% dev error
+    path = tmp_path / "preds.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["diagnose", str(path), "--human", "0.01", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rates"]["train"] == 0.05 and out["rates"]["dev"] == 0.2
+    assert out["sizes"] == {"train": 100, "dev": 100}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("split,y_true\ntrain,1\n", "Missing column"),
+    ("split,y_true,y_pred\ntrain,1,1\nvalidaton,1,0\n", "row 3 of the file"),
+    ("split,y_true,y_pred\ntrain,1,\n", "Column 'y_pred' is empty"),
+])
+def test_a_bad_predictions_csv_says_where_and_writes_nothing(tmp_path, capsys, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    assert main(["diagnose", str(path), "--project", str(tmp_path / "p")]) == 2
+    assert message in capsys.readouterr().err
+    assert open_project(tmp_path / "p").runs().empty
