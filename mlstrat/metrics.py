@@ -236,6 +236,7 @@ def group_average(metric, y_true, y_pred, groups) -> float:
     if g.shape != yt.shape:
         raise ValueError(f"'groups' must have one label per example ({yt.size}). Got {g.size}.")
     idx, codes = _group_codes(g)
+    metric = _VECTORISED.get(metric, metric) if callable(metric) else metric
     if callable(metric):
         order = np.argsort(idx, kind="stable")
         bounds = np.cumsum(np.bincount(idx, minlength=codes.size))[:-1]
@@ -251,6 +252,9 @@ def group_average(metric, y_true, y_pred, groups) -> float:
     err = float(np.mean(wrong / counts))
     return err if metric != "accuracy" else 1.0 - err
 
+
+#: per-example metrics group_average computes in one bincount pass
+_VECTORISED: dict[Callable[..., float], str] = {error_rate: "error", accuracy: "accuracy"}
 
 #: name -> (function(y_true, y_pred) -> float, greater_is_better)
 METRICS: dict[str, tuple[Callable[..., float], bool]] = {

@@ -165,3 +165,19 @@ def test_group_average_label_types():
     # groups: US (1 of 2 wrong), CN (0 of 2), IN (1 of 2) -> mean(0.5, 0, 0.5)
     for g in (["US", "US", "CN", "CN", "IN", "IN"], [7, 7, 100, 100, 3, 3]):
         assert group_average("error", y, p, g) == pytest.approx(1 / 3)
+
+
+def test_group_average_gives_the_same_answer_by_name_callable_and_per_group_loop():
+    import numpy as np
+
+    from mlstrat.metrics import accuracy, error_rate, group_average
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 5000)
+    p = np.where(rng.random(5000) < 0.2, (y + 1) % 3, y)
+    g = rng.choice(["fr", "us", "in", "br"], 5000)
+    loop = np.mean([np.mean(y[g == k] != p[g == k]) for k in np.unique(g)])
+    assert group_average("error", y, p, g) == pytest.approx(loop)
+    assert group_average(error_rate, y, p, g) == pytest.approx(loop)
+    assert group_average(accuracy, y, p, g) == pytest.approx(1 - loop)
+    assert group_average(lambda a, b: float(np.mean(a != b)), y, p, g) == pytest.approx(loop)
