@@ -405,3 +405,77 @@ def mislabel_candidates_chart(frame: pd.DataFrame) -> alt.Chart:
         y=alt.Y("p_suggested:Q", title="probability of the suggested label"),
         tooltip=cols,
     ).properties(title="Candidate mislabels (each one for a person to review)")
+
+
+# ----------------------------------------------------------------------------- tuning
+def _tuning_axis(name: str, spec) -> tuple[str, alt.X, str]:
+    """(column, x encoding, type) of one hyperparameter on its own scale: a
+    log axis for loguniform, a ``1 - beta`` log axis for the beta scale."""
+    kind = next(iter(spec))
+    if kind in ("loguniform", "log"):
+        return name, alt.X(f"{name}:Q", scale=alt.Scale(type="log"), title=f"{name} (log)"), "Q"
+    if kind in ("beta", "one_minus_log"):
+        column = f"1 - {name}"
+        return column, alt.X(f"{column}:Q", scale=alt.Scale(type="log"),
+                             title=f"1 - {name} (log)"), "Q"
+    if kind == "choice":
+        return name, alt.X(f"{name}:N", title=name), "N"
+    return name, alt.X(f"{name}:Q", title=name), "Q"
+
+
+def score_by_param_chart(frame: pd.DataFrame, space, *, metric: str = "value",
+                         greater_is_better: bool = False) -> alt.HConcatChart:
+    """Each finished trial's score against each hyperparameter, each on its own
+    scale. ``frame`` is ``StudyResult.to_frame()`` (columns ``number``,
+    ``state``, ``metric`` and one per hyperparameter); ``space`` is the
+    space's ``to_dict()``. Past ``MAX_ROWS`` trials only the best are drawn.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"number": [0, 1], "value": [0.1, 0.2], "lr": [1e-3, 1e-2],
+    ...                   "m": [0.9, 0.99], "state": ["complete"] * 2})
+    >>> spec = score_by_param_chart(f, {"lr": {"loguniform": [1e-4, 1e-1]},
+    ...                                 "m": {"beta": [0.9, 0.999]}}).to_dict()
+    >>> [p["encoding"]["x"]["field"] for p in spec["hconcat"]]
+    ['lr', '1 - m']
+    """
+    _require(frame, ["number", "state", metric, *space], "score_by_param_chart")
+    data = frame[frame["state"].isin(["complete", "pruned"])].dropna(subset=[metric])
+    data = data.sort_values(metric, ascending=not greater_is_better).head(MAX_ROWS).copy()
+    charts = []
+    for name, spec in space.items():
+        column, x, kind = _tuning_axis(name, spec)
+        if column != name:
+            data[column] = 1.0 - data[name].astype(float)
+        if kind == "N":
+            data[name] = data[name].astype(str)
+        charts.append(alt.Chart(data).mark_circle(size=60, opacity=0.7).encode(
+            x=x, y=alt.Y(f"{metric}:Q", title=metric),
+            color=alt.Color("state:N", title="state"),
+            tooltip=["number:Q", f"{metric}:Q", f"{name}:{kind}"],
+        ).properties(width=220, height=180, title=name))
+    return alt.hconcat(*charts)
+
+
+def progress_chart(frame: pd.DataFrame, *, metric: str = "value",
+                   greater_is_better: bool = False) -> alt.LayerChart:
+    """Each complete trial's score by trial number, and the best so far.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"number": [0, 1, 2], "value": [0.3, 0.2, 0.25],
+    ...                   "state": ["complete"] * 3})
+    >>> len(progress_chart(f).to_dict()["layer"])
+    2
+    """
+    _require(frame, ["number", "state", metric], "progress_chart")
+    data = frame[frame["state"] == "complete"].dropna(subset=[metric]).sort_values("number")
+    data = data[["number", metric]].copy()
+    data["best so far"] = data[metric].cummax() if greater_is_better else data[metric].cummin()
+    if len(data) > MAX_ROWS:
+        data = data.iloc[np.linspace(0, len(data) - 1, MAX_ROWS).astype(int)]
+    points = alt.Chart(data).mark_circle(opacity=0.5).encode(
+        x=alt.X("number:Q", title="trial"), y=alt.Y(f"{metric}:Q", title=metric))
+    line = alt.Chart(data).mark_line(interpolate="step-after", color="firebrick").encode(
+        x="number:Q", y="best so far:Q")
+    return (points + line).properties(width=420, height=220, title="Best so far")

@@ -263,19 +263,45 @@ class Sequential:
 
     def _buffers(self, m):
         """Per-batch-size work arrays (Z, A, delta per layer), reused across batches."""
+        return self._workspace_for(m)[:3]
+
+    def _workspace_for(self, m):
+        """``(Zs, As, deltas, extras)`` for batches of ``m`` rows, reused across batches.
+
+        ``extras`` holds a ones vector (bias gradients as ``ones @ delta``), a
+        zeros matrix per ReLU layer (``np.maximum`` against a same-shaped array
+        takes NumPy's vectorised loop; a broadcast scalar does not) and the
+        row offsets used to address the true class of each row in a flat
+        ``(m, k)`` array.
+        """
         workspace = self.__dict__.setdefault("_workspace", {})
         if m not in workspace:
             if len(workspace) >= 4:
                 workspace.clear()
-            workspace[m] = tuple(
+            Zs, As, Ds = (
                 [np.empty((m, dense.units), dtype=self._dtype) for dense in self._dense]
                 for _ in range(3))
+            widths = [d.units for d in self._dense if d.activation == "relu"]
+            zeros = np.zeros(m * max(widths, default=0), dtype=self._dtype)
+            k = self._dense[-1].units
+            extras = {"ones": np.ones(m, dtype=self._dtype),
+                      "zeros": [zeros[:m * d.units].reshape(m, d.units)
+                                if d.activation == "relu" else None for d in self._dense],
+                      "row_base": np.arange(m, dtype=np.intp) * k,
+                      "flat_index": np.empty(m, dtype=np.intp)}
+            workspace[m] = (Zs, As, Ds, extras)
         return workspace[m]
 
-    def _forward(self, A, training):
-        """Forward pass; the returned arrays live in reused buffers (copy to keep)."""
-        Zs, As, _ = self._buffers(A.shape[0])
+    def _forward(self, A, training, last_activation=True):
+        """Forward pass; the returned arrays live in reused buffers (copy to keep).
+
+        With ``last_activation=False`` the output layer's activation is not
+        applied (its output buffer is left for the caller to fill).
+        """
+        Zs, As, _, extras = self._workspace_for(A.shape[0])
+        zeros = extras["zeros"]
         cache = []
+        last = len(self._dense) - 1
         for i, dense in enumerate(self._dense):
             mask = None
             if training and self._drop[i] > 0:
@@ -283,7 +309,12 @@ class Sequential:
                 A = A * mask
             Z = np.matmul(A, self._W[i], out=Zs[i])
             Z += self._b[i]
-            out = ACTIVATIONS[dense.activation](Z, out=As[i])
+            if i == last and not last_activation:
+                out = As[i]
+            elif zeros[i] is not None:
+                out = np.maximum(Z, zeros[i], out=As[i])
+            else:
+                out = ACTIVATIONS[dense.activation](Z, out=As[i])
             cache.append((A, Z, out, mask))
             A = out
         return A, cache
@@ -297,16 +328,21 @@ class Sequential:
         return delta
 
     def _backward(self, Y, cache, m):
-        delta = self._output_delta(Y, cache, m)
+        self._backward_delta(self._output_delta(Y, cache, m), cache, m)
+
+    def _backward_delta(self, delta, cache, m):
+        """Backpropagate the output layer's dJ/dZ ``delta`` into ``self._grads``."""
+        _, _, deltas, extras = self._workspace_for(m)
+        ones = extras["ones"]
         for i in range(len(self._dense) - 1, -1, -1):
             A_in, _, _, mask = cache[i]
             np.matmul(A_in.T, delta, out=self._gW[i])
-            np.sum(delta, axis=0, out=self._gb[i])
+            np.matmul(ones, delta, out=self._gb[i])
             dense = self._dense[i]
             add_penalty_gradient(self._W[i], self._gW[i], dense.l2, dense.l1, m,
                                  self._scratch[i])
             if i > 0:
-                delta = np.matmul(delta, self._W[i].T, out=self._buffers(m)[2][i - 1])
+                delta = np.matmul(delta, self._W[i].T, out=deltas[i - 1])
                 if mask is not None:
                     delta *= mask
                 _, Z_prev, out_prev, _ = cache[i - 1]
@@ -316,12 +352,44 @@ class Sequential:
         return sum(penalty(W, d.l2, d.l1, m) for W, d in zip(self._W, self._dense))
 
     def _train_batch(self, Xb, Yb, optimizer, lr):
-        out, cache = self._forward(Xb, training=True)
-        loss = self._loss.value(cache[-1][1], out, Yb)
-        error = self._loss.error(out, Yb)
-        self._backward(Yb, cache, Xb.shape[0])
+        m = Xb.shape[0]
+        if Yb.ndim == 1 and self._loss_name == "categorical_crossentropy":
+            _, cache = self._forward(Xb, training=True, last_activation=False)
+            loss, error, delta = self._softmax_xent_step(cache[-1], Yb, m)
+            self._backward_delta(delta, cache, m)
+        else:
+            out, cache = self._forward(Xb, training=True)
+            loss = self._loss.value(cache[-1][1], out, Yb)
+            error = self._loss.error(out, Yb)
+            self._backward(Yb, cache, m)
         optimizer.step(self._params, self._grads, lr)
         return loss, error
+
+    def _softmax_xent_step(self, layer_cache, y, m):
+        """Softmax output, mean cross-entropy, error rate and dJ/dZ in one sweep.
+
+        Same formulas as ``softmax`` + ``CategoricalCrossEntropy`` (value,
+        error, delta) for class indices ``y``, sharing the row maxima and the
+        row sums of exponentials instead of recomputing them.
+        """
+        _, Z, out, _ = layer_cache
+        _, _, deltas, extras = self._workspace_for(m)
+        flat = np.add(extras["row_base"], y, out=extras["flat_index"])
+        zmax = Z.max(axis=1, keepdims=True)
+        np.subtract(Z, zmax, out=out)
+        np.exp(out, out=out)
+        sums = out.sum(axis=1, keepdims=True)
+        out /= sums
+        # loss = mean(zmax + log(sum exp(Z - zmax)) - z_true), in float64
+        total = (zmax.sum(dtype=np.float64) + np.log(sums, dtype=np.float64).sum()
+                 - np.take(Z, flat).sum(dtype=np.float64))
+        loss = float(total / m)
+        error = np.count_nonzero(out.argmax(axis=1) != y) / m
+        delta = deltas[-1]
+        np.copyto(delta, out)
+        delta.reshape(-1)[flat] -= 1
+        delta *= self._dtype.type(1.0 / m)
+        return loss, error, delta
 
     # --------------------------------------------------------------- training
     def fit(self, X, y, *, epochs: int = 10, batch_size: int | None = 32,

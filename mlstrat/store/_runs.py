@@ -220,7 +220,7 @@ class RunsMixin:
         )
         splits = pd.read_sql_query("SELECT run_id, split, error FROM run_splits", conn)
         frame["problem"] = [
-            _primary(from_json(d)) if d else None
+            _primary(from_json(d)) if isinstance(d, str) else None
             for d in frame.pop("diagnosis")
         ]
         if len(splits):

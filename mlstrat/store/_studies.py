@@ -105,7 +105,7 @@ class StudiesMixin:
         name: str,
         *,
         space: Mapping[str, Any],
-        n_trials: int,
+        n_trials: int = 0,
         strategy: Mapping[str, Any] | None = None,
         metric: str = "error",
         greater_is_better: bool = False,
@@ -120,8 +120,8 @@ class StudiesMixin:
         """
         if not name or not str(name).strip():
             raise ValueError("A study needs a non-empty name.")
-        if int(n_trials) < 1:
-            raise ValueError(f"'n_trials' must be an int >= 1. Got {n_trials!r}.")
+        if int(n_trials) < 0:
+            raise ValueError(f"'n_trials' must be an int >= 0. Got {n_trials!r}.")
         space_json = to_json(space)
         with self._db.transaction() as conn:
             row = conn.execute("SELECT id, space, strategy FROM studies WHERE name = ?",
@@ -147,9 +147,18 @@ class StudiesMixin:
                     f"A study named {name!r} already exists with strategy {old_strategy}; "
                     f"given {to_json(strategy or {})}. Use a new study name to change strategy."
                 )
-            conn.execute("UPDATE studies SET n_trials = ? WHERE id = ?",
-                         (int(n_trials), study_id))
+            if n_trials:
+                conn.execute("UPDATE studies SET n_trials = ? WHERE id = ?",
+                             (int(n_trials), study_id))
             return int(study_id)
+
+    def set_study_budget(self, study_id: int, n_trials: int) -> None:
+        """Set the study's total number of trials (all processes together)."""
+        if int(n_trials) < 0:
+            raise ValueError(f"'n_trials' must be an int >= 0. Got {n_trials!r}.")
+        with self._db.transaction() as conn:
+            conn.execute("UPDATE studies SET n_trials = ? WHERE id = ?",
+                         (int(n_trials), int(study_id)))
 
     def get_study(self, study: int | str) -> dict[str, Any]:
         """A study's row as a dict (space, strategy and config decoded)."""
@@ -201,13 +210,21 @@ class StudiesMixin:
         ``n_trials`` (or ``n_trials``) exist, a new one is numbered and
         ``propose(number)`` gives its params (called inside the
         transaction, so it may read the study's trials consistently).
+        ``extra`` may hold ``bracket`` and ``rung``: then only waiting
+        trials of that rung are taken, and new trials get those values.
         """
         now = time.time()
         with self._db.transaction() as conn:
             self._requeue_stale(conn, study_id, now - stale_after)
+            extra = dict(extra or {})
+            where, args = "", [study_id]
+            for key in ("bracket", "rung"):  # successive halving: this rung only
+                if key in extra:
+                    where += f" AND {key} = ?"
+                    args.append(int(extra[key]))
             row = conn.execute(
-                "SELECT id FROM trials WHERE study_id = ? AND state = 'waiting'"
-                " ORDER BY number LIMIT 1", (study_id,)).fetchone()
+                "SELECT id FROM trials WHERE study_id = ? AND state = 'waiting'" + where +
+                " ORDER BY number LIMIT 1", args).fetchone()
             if row is not None:
                 conn.execute(
                     "UPDATE trials SET state = 'running', worker = ?, started_at = ?,"
@@ -222,7 +239,6 @@ class StudiesMixin:
             params = propose(count)
             if params is None:
                 return None
-            extra = dict(extra or {})
             cur = conn.execute(
                 "INSERT INTO trials (study_id, number, params, state, worker, created_at,"
                 " started_at, heartbeat_at, rung, bracket) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -308,11 +324,31 @@ class StudiesMixin:
                       to_json({k: v for k, v in h.items() if k != "epoch"})) for h in history])
             return True
 
-    def prune_trials(self, trial_ids: list[int]) -> None:
-        """Mark complete trials as pruned (not promoted by successive halving)."""
+    def release_trials(self, trial_ids: list[int], worker: str) -> None:
+        """Give back this worker's running trials (interrupted): waiting again."""
         with self._db.transaction() as conn:
-            conn.executemany("UPDATE trials SET state = 'pruned' WHERE id = ? AND"
-                             " state = 'complete'", [(int(t),) for t in trial_ids])
+            conn.executemany(
+                "UPDATE trials SET state = 'waiting', worker = NULL, attempts = attempts + 1,"
+                " error = 'interrupted; re-queued' WHERE id = ? AND worker = ? AND"
+                " state = 'running'", [(int(t), worker) for t in trial_ids])
+
+    def promote_trials(self, study_id: int, *, bracket: int, rung: int,
+                       keep: list[int]) -> None:
+        """Successive halving, in one transaction: the ``keep`` trials of
+        ``bracket`` go to ``rung`` (waiting, to be claimed); the other
+        complete trials of the rung below become ``pruned``."""
+        with self._db.transaction() as conn:
+            already = conn.execute(
+                "SELECT COUNT(*) FROM trials WHERE study_id = ? AND bracket = ? AND rung >= ?",
+                (study_id, bracket, rung)).fetchone()[0]
+            if already:
+                return
+            conn.executemany(
+                "UPDATE trials SET state = 'waiting', rung = ?, attempts = attempts + 1"
+                " WHERE id = ? AND state = 'complete'", [(rung, int(t)) for t in keep])
+            conn.execute(
+                "UPDATE trials SET state = 'pruned' WHERE study_id = ? AND bracket = ?"
+                " AND rung = ? AND state = 'complete'", (study_id, bracket, rung - 1))
 
     def _trial_row(self, conn, trial_id: int) -> dict[str, Any]:
         row = conn.execute(f"SELECT {', '.join(_TRIAL_COLUMNS)} FROM trials WHERE id = ?",

@@ -161,3 +161,10 @@ def test_a_process_killed_mid_write_loses_only_the_run_in_flight(tmp_path):
     for run_id in runs["id"]:  # and every run present is whole
         assert len(project.run_predictions(run_id, "dev")) == 5000
     assert project._db.read().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_runs_with_and_without_a_diagnosis_list_together(project):
+    project.log_run("diagnosed", errors={"train": 0.1}, diagnosis={"primary": "variance"})
+    project.log_run("bare", errors={"train": 0.2})
+    problems = project.runs()["problem"]
+    assert problems[0] == "variance" and pd.isna(problems[1])

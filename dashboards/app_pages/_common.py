@@ -1,0 +1,240 @@
+"""Glue shared by the dashboard pages: which project is open, cached reads
+keyed on the store's revision, and formatting. No computation lives here:
+anything that computes belongs in ``mlstrat`` (see ``_pending.py`` for the
+few functions still waiting to move there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import mlstrat
+from mlstrat.diagnose import GAPS
+from mlstrat.store import StoreError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PROJECT = REPO_ROOT / "demo_project"
+ENV_VAR = "MLSTRAT_PROJECT"
+PATH_KEY = "project_path"
+CHOSEN_RUN = "chosen_run"
+STORE_FILE = "mlstrat.db"
+
+RUNG_ORDER = ("human", "train", "train_dev", "dev", "test")
+
+
+# --------------------------------------------------------------------- which project
+def default_project_path(argv: list[str] | None = None,
+                         environ: dict[str, str] | None = None) -> str:
+    """``--project DIR`` after ``streamlit run app.py --``, else $MLSTRAT_PROJECT,
+    else the demo project at the repo root."""
+    argv = sys.argv[1:] if argv is None else argv
+    environ = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--project")
+    known, _ = parser.parse_known_args(argv)
+    if known.project:
+        return known.project
+    return environ.get(ENV_VAR) or str(DEFAULT_PROJECT)
+
+
+def store_file(path: str | Path) -> Path:
+    """The SQLite file a project path points to (a folder or the file itself)."""
+    path = Path(path).expanduser()
+    return path if path.is_file() or path.suffix in (".db", ".sqlite", ".sqlite3") \
+        else path / STORE_FILE
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _open(path: str) -> mlstrat.Project:
+    return mlstrat.open_project(path)
+
+
+def open_existing(path: str) -> mlstrat.Project:
+    """Open a project that exists; never create folders from a typo.
+
+    A store file replaced under the running app (``python -m mlstrat.demo
+    --force``) is reopened rather than read through a stale connection.
+
+    Raises
+    ------
+    FileNotFoundError, StoreError
+    """
+    path = str(Path(path).expanduser())
+    db = store_file(path)
+    if not db.exists():
+        raise FileNotFoundError(path)
+    inode = db.stat().st_ino
+    if _OPENED.get(path, inode) != inode:
+        _open.clear()
+    _OPENED[path] = inode
+    return _open(path)
+
+
+#: path -> inode of the store file when it was opened
+_OPENED: dict[str, int] = {}
+
+
+def current_path() -> str:
+    return st.session_state.get(PATH_KEY) or default_project_path()
+
+
+def project() -> mlstrat.Project:
+    """The open project (``app.py`` checked it before running the page)."""
+    try:
+        return open_existing(current_path())
+    except (FileNotFoundError, StoreError) as exc:  # pragma: no cover - app.py stops first
+        st.error(f"The project cannot be opened: {exc}")
+        st.stop()
+
+
+def revision(proj: mlstrat.Project | None = None) -> tuple[int, ...]:
+    """A key that changes whenever the store is written.
+
+    The store keeps no revision number yet, so this reads the size and
+    modification time of the SQLite file and its write-ahead log (every
+    committed transaction touches one of them).
+    """
+    path = (proj or project()).path
+    key: list[int] = []
+    for p in (path, Path(f"{path}-wal")):
+        try:
+            s = p.stat()
+            key += [s.st_mtime_ns, s.st_size]
+        except FileNotFoundError:
+            key += [0, 0]
+    return tuple(key)
+
+
+# --------------------------------------------------------------------- cached reads
+# Keyed on (path, revision) - never on a big frame (hashing a 50k+ row frame
+# samples it and can return stale results).
+@st.cache_data(show_spinner=False, max_entries=32)
+def runs_table(path: str, rev: tuple) -> pd.DataFrame:
+    return _open(path).runs()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def run_record(path: str, rev: tuple, run_id: int):
+    return _open(path).get_run(int(run_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def run_history(path: str, rev: tuple, run_id: int) -> pd.DataFrame:
+    return _open(path).run_history(int(run_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def run_predictions(path: str, rev: tuple, run_id: int, split: str | None) -> pd.DataFrame:
+    return _open(path).run_predictions(int(run_id), split)
+
+
+def clear_caches() -> None:
+    st.cache_data.clear()
+
+
+# --------------------------------------------------------------------- widgets
+def choose_run(runs: pd.DataFrame, *, page: str, label: str = "Run") -> int:
+    """A run selector, newest first (or the run of a ``?run=<id>`` link). The
+    choice is shared by the pages through ``st.session_state["chosen_run"]``
+    (a widget's own state is dropped when another page runs)."""
+    ids = [int(i) for i in runs["id"].tolist()][::-1]
+    names = dict(zip(runs["id"].astype(int), runs["name"].astype(str)))
+    chosen = st.session_state.get(CHOSEN_RUN)
+    if chosen is None and str(st.query_params.get("run", "")).isdigit():
+        chosen = int(st.query_params["run"])  # a link to one run: ?run=3
+    index = ids.index(chosen) if chosen in ids else 0
+    value = st.selectbox(label, ids, index=index, key=f"run_select_{page}",
+                         format_func=lambda i: f"#{i} {names[i]}")
+    st.session_state[CHOSEN_RUN] = value
+    return int(value)
+
+
+def no_runs_notice() -> None:
+    st.info("This project has no runs yet. Log one from Python "
+            "(`project.log_run(...)`) or add one on the **Upload** page.")
+    st.stop()
+
+
+# --------------------------------------------------------------------- formatting
+def pct(x: Any, digits: int = 1) -> str:
+    """0.0523 -> '5.2%'; None/NaN -> '-'."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "-"
+    if v != v:  # NaN
+        return "-"
+    return f"{100 * v:.{digits}f}%"
+
+
+def pct_columns(frame: pd.DataFrame, columns) -> dict:
+    """column_config showing rates in ``columns`` as percentages."""
+    return {c: st.column_config.NumberColumn(c, format="percent")
+            for c in columns if c in frame.columns}
+
+
+def problem_label(name: str | None) -> str:
+    """'data_mismatch' -> 'data mismatch' (the label ``mlstrat.diagnose`` uses)."""
+    if name is None:
+        return "none found"
+    return GAPS[name][2] if name in GAPS else str(name)
+
+
+# --------------------------------------------------------------------- images and editors
+def display_image(array: np.ndarray, *, size: int = 96) -> np.ndarray:
+    """An image payload as uint8 pixels for st.image / thumbnails: floats in
+    [0, 1] scaled to 0-255, small images enlarged without blurring."""
+    arr = np.asarray(array)
+    if arr.dtype.kind == "f":
+        arr = np.clip(arr, 0.0, 1.0) * 255.0 if arr.max(initial=0) <= 1.0 else np.clip(arr, 0, 255)
+    arr = arr.astype(np.uint8)
+    factor = max(1, size // max(arr.shape[0], arr.shape[1]))
+    if factor > 1:
+        arr = np.repeat(np.repeat(arr, factor, axis=0), factor, axis=1)
+    return arr
+
+
+def image_data_uri(array: np.ndarray, *, size: int = 32) -> str:
+    """A small PNG as a data URI, for st.column_config.ImageColumn."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(display_image(array, size=size)).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def editor_changes(edited_rows: dict, ids: list[str], columns: list[str]) -> list[tuple]:
+    """A data_editor's ``edited_rows`` (row position -> {column: value}) as
+    ``(example_id, column, value)`` for the editable ``columns`` only."""
+    out = []
+    for position, change in sorted(edited_rows.items(), key=lambda kv: int(kv[0])):
+        position = int(position)
+        if not 0 <= position < len(ids):
+            continue
+        for column, value in change.items():
+            if column in columns:
+                out.append((ids[position], column, value))
+    return out
+
+
+def constraints_from_table(frame: pd.DataFrame) -> dict[str, tuple[str, float]]:
+    """The satisficing constraints typed in the editor (metric, op, threshold
+    rows) as ``select_model``'s ``{metric: (op, threshold)}``; rows not filled
+    in completely are skipped."""
+    out: dict[str, tuple[str, float]] = {}
+    for row in frame.to_dict("records"):
+        metric, op, threshold = row.get("metric"), row.get("op"), row.get("threshold")
+        if any(v is None or pd.isna(v) or v == "" for v in (metric, op, threshold)):
+            continue
+        out[str(metric)] = (str(op), float(threshold))
+    return out

@@ -1,0 +1,300 @@
+"""Error analysis: tag a sample of the dev errors, see the ceilings, export/import."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _common as common
+from mlstrat.errors import Session, TagImportError, new_session
+
+PAGE_SIZE = 50
+FIXED = ("id", "y_true", "y_pred")
+
+st.title("Error analysis")
+proj = common.project()
+path, rev = str(proj.folder), common.revision(proj)
+
+
+# ----------------------------------------------------------------- cached reads
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sessions(path: str, rev: tuple) -> pd.DataFrame:
+    return common._open(path).error_sessions()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _tag_table(path: str, rev: tuple, sid: int) -> pd.DataFrame:
+    return Session(common._open(path), sid).tag_table()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _categories(path: str, rev: tuple, sid: int) -> list[str]:
+    return Session(common._open(path), sid).categories()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _summary(path: str, rev: tuple, sid: int):
+    return Session(common._open(path), sid).summary()
+
+
+# examples, features and probabilities never change in a session: no revision
+# in the key; a refusal (ValueError) is cached too, as its message
+@st.cache_data(show_spinner=False, max_entries=8)
+def _slices(path: str, sid: int):
+    try:
+        return Session(common._open(path), sid).slices(), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _mislabels(path: str, sid: int):
+    try:
+        return Session(common._open(path), sid).mislabel_candidates(), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _thumbnails(path: str, sid: int, ids: tuple[str, ...]) -> list[str | None]:
+    session = Session(common._open(path), sid)
+    out = []
+    for example_id in ids:
+        item = session.payload(example_id)
+        out.append(common.image_data_uri(item) if hasattr(item, "shape") else None)
+    return out
+
+
+def _exporter(path: str, sid: int, suffix: str):
+    """The sheet's bytes, built only when the download button is clicked
+    (a 10,000-row workbook takes seconds: never on every rerun)."""
+    def build() -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Session(common._open(path), sid).export(Path(tmp) / f"tags{suffix}")
+            return out.read_bytes()
+    return build
+
+
+def _refresh() -> None:
+    """After a write: bump the editor version so the grid reloads from the store."""
+    st.session_state["tag_editor_version"] = st.session_state.get("tag_editor_version", 0) + 1
+
+
+def _who() -> str | None:
+    return (st.session_state.get("reviewer") or "").strip() or None
+
+
+def _save_grid_edits() -> list[str]:
+    """Write the cells changed in the grid of the previous run (and only those),
+    one transaction each; return what could not be saved."""
+    previous = st.session_state.get("tag_editor")
+    if not previous or previous["key"] not in st.session_state:
+        return []
+    delta = st.session_state[previous["key"]] or {}
+    changes = common.editor_changes(delta.get("edited_rows", {}), previous["ids"],
+                                    previous["columns"])
+    if not changes:
+        return []
+    target = Session(proj, previous["sid"])
+    failed = []
+    for example_id, column, value in changes:
+        try:
+            if column == "note":
+                target.set_note(example_id, str(value or ""), by=_who())
+            else:
+                target.tag(example_id, column, bool(value), by=_who())
+        except (KeyError, ValueError) as exc:
+            failed.append(f"{example_id} / {column}: {str(exc).strip(chr(39))}")
+    st.session_state["tag_editor"] = None
+    _refresh()
+    return failed
+
+
+# ----------------------------------------------------------------- choose a session
+sessions = _sessions(path, rev)
+runs = common.runs_table(path, rev)
+with st.expander("Start a new session from a run's dev predictions",
+                 expanded=sessions.empty):
+    if runs.empty:
+        st.info("No runs yet: log a run with dev predictions first (or use Upload).")
+    else:
+        with st.form("new_session"):
+            ids = runs["id"].astype(int).tolist()[::-1]
+            names = dict(zip(runs["id"].astype(int), runs["name"]))
+            run_id = st.selectbox("Run", ids, format_func=lambda i: f"#{i} {names[i]}")
+            n = st.number_input("Errors to sample for review", min_value=1, value=100)
+            if st.form_submit_button("Start the session"):
+                try:
+                    created = new_session(proj, int(run_id), n=int(n), by=_who())
+                except (ValueError, KeyError) as exc:
+                    st.error(str(exc).strip("'\""))
+                else:
+                    st.session_state["error_session"] = created.id
+                    common.clear_caches()
+                    st.rerun()
+if sessions.empty:
+    st.info("No error-analysis session in this project yet.")
+    st.stop()
+
+sids = sessions["id"].astype(int).tolist()[::-1]
+labels = dict(zip(sessions["id"].astype(int), sessions["name"]))
+wanted = st.session_state.get("error_session")
+sid = st.selectbox("Session", sids, index=sids.index(wanted) if wanted in sids else 0,
+                   format_func=lambda i: f"#{i} {labels[i]}", key="error_session_select")
+st.session_state["error_session"] = sid
+session = Session(proj, sid)
+st.text_input("Reviewer (for the audit log)", key="reviewer",
+              placeholder="your login name by default")
+
+for problem in _save_grid_edits():
+    st.error(f"Not saved: {problem}")
+rev = common.revision(proj)
+table = _tag_table(path, rev, sid)
+categories = _categories(path, rev, sid)
+record = sessions.set_index("id").loc[sid]
+c1, c2, c3 = st.columns(3)
+c1.metric("Dev errors", f"{int(record['n_errors']):,} of {int(record['n_examples']):,}")
+c2.metric("Sampled for review", f"{len(table):,}")
+tagged = table[categories].any(axis=1) | (table["note"].astype(str) != "")
+c3.metric("Reviewed (a tag or a note)", f"{int(tagged.sum()):,}")
+
+tag_tab, summary_tab, assist_tab, sheet_tab = st.tabs(
+    ["Tag", "Summary", "Slices and mislabels", "Export / import"])
+
+# ----------------------------------------------------------------- tagging
+with tag_tab:
+    n_pages = max(1, math.ceil(len(table) / PAGE_SIZE))
+    page_no = st.number_input(f"Page (of {n_pages}, {PAGE_SIZE} rows each)", min_value=1,
+                              max_value=n_pages, value=1, key=f"tag_page_{sid}")
+    start = (int(page_no) - 1) * PAGE_SIZE
+    rows = table.iloc[start:start + PAGE_SIZE].reset_index(drop=True)
+    ids = rows["id"].astype(str).tolist()
+    key = f"tags_{sid}_{page_no}_{st.session_state.get('tag_editor_version', 0)}"
+
+    shown = rows[list(FIXED) + categories + ["note"]].copy()
+    config = {c: st.column_config.TextColumn(c, disabled=True) for c in FIXED}
+    config.update({c: st.column_config.CheckboxColumn(c) for c in categories})
+    config["note"] = st.column_config.TextColumn("note", max_chars=2000)
+    if session.payload_kind() == "image":
+        shown.insert(0, "example", _thumbnails(path, sid, tuple(ids)))
+        config["example"] = st.column_config.ImageColumn("example", width="small")
+    for col in ("y_true", "y_pred"):
+        shown[col] = shown[col].astype(str)
+    st.data_editor(shown, key=key, hide_index=True, column_config=config,
+                   disabled=["example", *FIXED], num_rows="fixed", width="stretch")
+    st.session_state["tag_editor"] = {"key": key, "sid": sid, "ids": ids,
+                                      "columns": categories + ["note"]}
+    st.caption("Each change is written to the store at once (only the changed cell).")
+
+    left, right = st.columns([1, 2])
+    with left:
+        shown_id = st.selectbox("Look at an example", ids, key=f"example_{sid}")
+        item = session.payload(shown_id) if shown_id else None
+        if hasattr(item, "shape"):
+            st.image(common.display_image(item, size=160), caption=shown_id)
+        elif item:
+            st.text(str(item)[:5000])
+        else:
+            st.caption("No payload stored for this session.")
+        if shown_id:
+            row = rows.loc[rows["id"].astype(str) == shown_id].iloc[0]
+            st.markdown(f"label **{row['y_true']}**, predicted **{row['y_pred']}**")
+    with right:
+        with st.form("add_category", clear_on_submit=True):
+            new_name = st.text_input("New category (e.g. blurry, dog, great cat)",
+                                     key="new_category")
+            if st.form_submit_button("Add the category") and new_name.strip():
+                try:
+                    session.add_category(new_name.strip(), by=_who())
+                except (ValueError, KeyError) as exc:
+                    st.error(str(exc).strip("'\""))
+                else:
+                    _refresh()
+                    st.rerun()
+        with st.form("rename_category", clear_on_submit=True):
+            old = st.selectbox("Rename", categories, key="rename_from")
+            new = st.text_input("to", key="rename_to")
+            if st.form_submit_button("Rename (tags are kept)") and new.strip():
+                try:
+                    session.rename_category(old, new.strip(), by=_who())
+                except (ValueError, KeyError) as exc:
+                    st.error(str(exc).strip("'\""))
+                else:
+                    _refresh()
+                    st.rerun()
+
+# ----------------------------------------------------------------- summary
+with summary_tab:
+    summary = _summary(path, rev, sid)
+    st.markdown(f"**Work next on:** {summary.next_category or 'nothing tagged yet'}")
+    st.altair_chart(summary.chart(), key="ceilings_chart")
+    frame = summary.to_frame()
+    st.dataframe(frame, hide_index=True, key="summary_table",
+                 column_config=common.pct_columns(frame, [
+                     "share", "share_low", "share_high", "ceiling", "ceiling_low",
+                     "ceiling_high"]))
+    labels_verdict = summary.labels
+    if labels_verdict:
+        st.markdown(f"**Fix the labels?** {labels_verdict['verdict']}: "
+                    f"{labels_verdict['reason']}.")
+    with st.expander("Summary as text"):
+        st.code(str(summary), language=None)
+
+# ----------------------------------------------------------------- assistants
+with assist_tab:
+    st.markdown("Suggestions for a person to check; nothing is tagged or changed.")
+    slices, why = _slices(path, sid)
+    if slices is None:
+        st.info(f"No slices: {why}")
+    else:
+        st.markdown("**Where the errors concentrate**")
+        st.text(str(slices).splitlines()[0] if str(slices) else "")
+        if not slices.to_frame().empty:
+            st.altair_chart(slices.chart(), key="slices_chart")
+            st.dataframe(slices.to_frame(), hide_index=True, key="slices_table")
+    mislabels, why = _mislabels(path, sid)
+    if mislabels is None:
+        st.info(f"No mislabel candidates: {why}")
+    else:
+        st.markdown("**Candidate label errors** (confident learning)")
+        st.caption(str(mislabels).splitlines()[0])
+        if not mislabels.to_frame().empty:
+            st.altair_chart(mislabels.chart(), key="mislabels_chart")
+        st.dataframe(mislabels.to_frame(), hide_index=True, key="mislabels_table")
+
+# ----------------------------------------------------------------- sheets
+with sheet_tab:
+    st.markdown("Download the review sheet, tag it in a spreadsheet program, and "
+                "upload it back: all of it is applied, or nothing.")
+    d1, d2 = st.columns(2)
+    d1.download_button("Download XLSX", _exporter(path, sid, ".xlsx"),
+                       file_name=f"error_session_{sid}.xlsx", key="download_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    d2.download_button("Download CSV", _exporter(path, sid, ".csv"),
+                       file_name=f"error_session_{sid}.csv", key="download_csv",
+                       mime="text/csv")
+    message = st.session_state.pop("import_message", None)
+    if message:
+        st.success(message)
+    upload = st.file_uploader("Tagged sheet (.xlsx or .csv)", type=["xlsx", "csv"],
+                              key="tags_upload")
+    create = st.checkbox("Create categories the sheet adds", key="tags_create")
+    if upload is not None and st.button("Import the tags", key="tags_import"):
+        suffix = Path(upload.name).suffix.lower()
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / f"upload{suffix}"
+            target.write_bytes(upload.getvalue())
+            try:
+                report = session.import_tags(target, create_categories=create, by=_who())
+            except TagImportError as exc:
+                st.error(f"Nothing was imported: {exc}")
+            except (ValueError, KeyError, OSError) as exc:
+                st.error(f"`{upload.name}` cannot be imported: {exc}")
+            else:
+                st.session_state["import_message"] = str(report)
+                _refresh()
+                st.rerun()

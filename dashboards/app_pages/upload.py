@@ -1,0 +1,66 @@
+"""Upload: a predictions CSV becomes a run (with its diagnosis), no code needed."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from app_pages import _common as common
+from app_pages import _pending as pending
+
+st.title("Upload predictions")
+proj = common.project()
+st.markdown(
+    "A CSV with one row per example: `split` (train, train_dev, dev, test), `y_true`, "
+    "`y_pred`, optional `id` and `proba_<class>` columns. Other columns (features) "
+    "are ignored: the store keeps labels, predictions and probabilities. A `train` "
+    "split is needed for the diagnosis; `train_dev` separates variance from data "
+    "mismatch."
+)
+
+uploaded = st.file_uploader("Predictions CSV", type=["csv"], key="predictions_csv")
+name = st.text_input("Run name", value="uploaded predictions", key="upload_run_name")
+human_pct = st.number_input("Human-level error (%), the Bayes-error proxy", min_value=0.0,
+                            max_value=100.0, value=None, step=0.1, key="upload_human",
+                            placeholder="unknown")
+created = st.session_state.setdefault("uploaded_runs", {})
+
+if uploaded is None:
+    st.stop()
+
+data = uploaded.getvalue()
+digest = hashlib.sha256(data).hexdigest()
+try:
+    preds = pending.read_predictions_csv(data)
+except ValueError as exc:
+    st.error(f"`{uploaded.name}` cannot be used: {exc} Nothing was stored.")
+    st.stop()
+
+counts = {split: len(frame) for split, frame in preds.items()}
+st.write("Rows per split: " + ", ".join(f"{s} {n:,}" for s, n in counts.items()))
+human = None if human_pct is None else human_pct / 100
+if "train" not in preds:
+    st.warning("No `train` rows: the run will be stored without a diagnosis.")
+
+if digest in created:
+    st.info(f"This file is already stored as run #{created[digest]}.")
+if st.button("Create the run", type="primary", key="upload_create"):
+    if not name.strip():
+        st.error("Give the run a name.")
+        st.stop()
+    try:
+        with st.spinner(f"Storing {sum(counts.values()):,} predictions..."):
+            diagnosis = pending.diagnose_uploaded(preds, human)
+            run_id = proj.log_run(name.strip(), config={"source": uploaded.name},
+                                  human_error=human, diagnosis=diagnosis, predictions=preds)
+    except ValueError as exc:
+        st.error(f"The run was not stored: {exc}")
+        st.stop()
+    created[digest] = run_id
+    st.session_state[common.CHOSEN_RUN] = run_id
+    st.success(f"Stored as run #{run_id} '{name.strip()}'"
+               + (f": primary problem {common.problem_label(diagnosis.primary)}."
+                  if diagnosis is not None else "."))
+    if diagnosis is not None:
+        st.altair_chart(diagnosis.chart(), key="upload_ladder")

@@ -1,0 +1,336 @@
+"""Did the change help? Two runs compared on the same dev examples.
+
+The gaps of each run's error ladder are set side by side (which moved, by how
+much), and the dev difference is tested *paired*, on the examples both runs
+predicted: exact McNemar on the discordant pairs for an error rate
+(``stats.mcnemar_test``), a paired t-test on the squared errors for
+regression. Examples are matched by id; when the two dev sets differ (another
+split seed, other rows), the comparison says so instead of testing.
+
+Examples
+--------
+>>> import tempfile
+>>> import numpy as np, pandas as pd
+>>> from mlstrat.store import open_project
+>>> project = open_project(tempfile.mkdtemp())
+>>> y = np.r_[np.zeros(100, int), np.ones(100, int)]
+>>> a = y.copy(); a[:40] = 1 - a[:40]          # run A: 40 errors
+>>> b = y.copy(); b[25:40] = 1 - b[25:40]      # run B: 15 of them, no new ones
+>>> ids = [f"r{i}" for i in range(200)]
+>>> def dev(pred):
+...     return {"dev": pd.DataFrame({"id": ids, "y_true": y, "y_pred": pred})}
+>>> ra = project.log_run("A", predictions=dev(a))
+>>> rb = project.log_run("B", predictions=dev(b))
+>>> c = compare_runs(project, ra, rb)
+>>> c.test["b"], c.test["c"], f"{c.test['pvalue']:.1e}"
+(0, 25, '6.0e-08')
+>>> c.verdict
+'better'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scipy import stats as _sps
+
+from mlstrat.baseline._metrics import positive_label, score
+from mlstrat.diagnose import GAPS, RUNG_LABELS, SPLITS, Diagnosis, diagnose
+from mlstrat.metrics import METRICS
+from mlstrat.stats import mcnemar_test, paired_mean_difference
+from mlstrat.store import Project
+
+
+@dataclass
+class RunComparison:
+    """Run B against run A: rung and gap changes, and a paired test on ``split``.
+
+    ``change`` is always B - A: a negative error change means B is better.
+    ``verdict`` is 'better', 'worse', 'no real difference' or 'not compared'.
+    """
+
+    run_a: int
+    run_b: int
+    name_a: str
+    name_b: str
+    split: str
+    task: str
+    rungs: list[dict[str, Any]] = field(default_factory=list)
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    matched: bool = False
+    n_matched: int = 0
+    only_a: int = 0
+    only_b: int = 0
+    test: dict[str, Any] = field(default_factory=dict)
+    metric_test: dict[str, Any] | None = None
+    verdict: str = "not compared"
+    message: str = ""
+    confidence: float = 0.95
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rung and per gap: kind, name, label, a, b, change, moved."""
+        rows = [{"kind": "rung", **r, "moved": None} for r in self.rungs]
+        rows += [{"kind": "gap", **{k: g[k] for k in ("name", "label", "a", "b", "change",
+                                                      "moved")}} for g in self.gaps]
+        return pd.DataFrame(rows, columns=["kind", "name", "label", "a", "b", "change",
+                                           "moved"])
+
+    def __str__(self) -> str:
+        lines = [f"Run {self.run_b} ({self.name_b}) against run {self.run_a} ({self.name_a})"]
+        width = 30
+        lines.append(f"  {'':<{width}} {'A':>9} {'B':>9} {'B - A':>11}")
+        for r in self.rungs:
+            lines.append(f"  {r['label'] + ' error':<{width}} {_pct(r['a']):>9} {_pct(r['b']):>9}"
+                         f" {_pt(r['change']):>11}")
+        for g in self.gaps:
+            moved = f"  {g['moved']}" if g.get("moved") else ""
+            lines.append(f"  {g['label']:<{width}} {_pct(g['a']):>9} {_pct(g['b']):>9}"
+                         f" {_pt(g['change']):>11}{moved}")
+        if self.gaps:
+            lines.append("  (a gap 'moved' when one run's value lies outside the other's "
+                         f"{self.confidence:.0%} interval)")
+        lines.append(f"Paired test on the {self.split} set: {self.message}")
+        m = self.metric_test
+        if m:
+            lines.append(f"{m['metric']} (paired bootstrap, {m['n_resamples']:,} resamples): "
+                         f"{m['a']:.4f} -> {m['b']:.4f} ({m['change']:+.4f}, "
+                         f"{self.confidence:.0%} interval [{m['low']:+.4f}, {m['high']:+.4f}]): "
+                         f"{m['verdict']}.")
+        return "\n".join(lines)
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def _pt(x) -> str:
+    return "-" if x is None else f"{100 * x:+.2f} pt"
+
+
+def _diagnosis_of(run) -> Diagnosis | None:
+    if run.diagnosis and run.diagnosis.get("kind", "Diagnosis") == "Diagnosis" \
+            and "gaps" in run.diagnosis:
+        return Diagnosis.from_dict(run.diagnosis)
+    if run.errors.get("train") is None:
+        return None
+    sizes = {k: v for k, v in run.sizes.items() if k in run.errors}
+    return diagnose(run.human_error, run.errors.get("train"),
+                    train_dev=run.errors.get("train_dev"), dev=run.errors.get("dev"),
+                    test=run.errors.get("test"), sizes=sizes)
+
+
+def _rung_rows(run_a, run_b) -> list[dict[str, Any]]:
+    rows = []
+    for split in SPLITS:
+        a, b = run_a.errors.get(split), run_b.errors.get(split)
+        if a is None and b is None:
+            continue
+        change = None if a is None or b is None else b - a
+        rows.append({"name": split, "label": RUNG_LABELS[split], "a": a, "b": b,
+                     "change": change})
+    return rows
+
+
+def _gap_rows(da: Diagnosis | None, db: Diagnosis | None) -> list[dict[str, Any]]:
+    rows = []
+    for name in GAPS:
+        ga = _find_gap(da, name)
+        gb = _find_gap(db, name)
+        if ga is None and gb is None:
+            continue
+        a = None if ga is None else ga.value
+        b = None if gb is None else gb.value
+        rows.append({"name": name, "label": (gb or ga).label, "a": a, "b": b,
+                     "change": None if a is None or b is None else b - a,
+                     "verdict_a": None if ga is None else ga.verdict,
+                     "verdict_b": None if gb is None else gb.verdict,
+                     "moved": _moved(ga, gb)})
+    return rows
+
+
+def _outside(value: float, gap) -> bool:
+    return gap.low is not None and not (gap.low <= value <= gap.high)
+
+
+def _moved(ga, gb) -> str | None:
+    """'moved' when either run's gap lies outside the other's interval, 'within
+    noise' when both lie inside, 'untested' without intervals."""
+    if ga is None or gb is None:
+        return None
+    if ga.low is None or gb.low is None:
+        return "untested"
+    return "moved" if _outside(gb.value, ga) or _outside(ga.value, gb) else "within noise"
+
+
+def _find_gap(d: Diagnosis | None, name: str):
+    if d is None:
+        return None
+    return next((g for g in d.gaps if g.name == name), None)
+
+
+def _task_of(run, frame: pd.DataFrame) -> str:
+    task = (run.config.get("baseline") or {}).get("task") or run.config.get("task")
+    if task in ("classification", "regression"):
+        return task
+    y = frame["y_true"].to_numpy()
+    if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
+        return "regression"
+    return "classification"
+
+
+def _match(pa: pd.DataFrame, pb: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
+    a = pa.assign(id=pa["id"].astype(str)).set_index("id")
+    b = pb.assign(id=pb["id"].astype(str)).set_index("id")
+    only_a = int((~a.index.isin(b.index)).sum())
+    only_b = int((~b.index.isin(a.index)).sum())
+    both = a[["y_true", "y_pred"]].merge(b[["y_true", "y_pred"]], how="inner",
+                                         left_index=True, right_index=True,
+                                         suffixes=("_a", "_b"))
+    return both, only_a, only_b
+
+
+def _mcnemar(both: pd.DataFrame, confidence: float) -> dict[str, Any]:
+    correct_a = (both["y_true_a"] == both["y_pred_a"]).to_numpy()
+    correct_b = (both["y_true_b"] == both["y_pred_b"]).to_numpy()
+    r = mcnemar_test(correct_a, correct_b, confidence=confidence)
+    # mcnemar_test's difference is error(A) - error(B); report B - A
+    return {"test": "McNemar (exact)", "b": r.b, "c": r.c, "n": r.n, "pvalue": r.pvalue,
+            "error_a": float(1 - correct_a.mean()), "error_b": float(1 - correct_b.mean()),
+            "change": 0.0 - r.difference, "low": 0.0 - r.high, "high": 0.0 - r.low}
+
+
+def _paired_t(both: pd.DataFrame, confidence: float) -> dict[str, Any]:
+    se_a = (both["y_true_a"].astype(float) - both["y_pred_a"].astype(float)) ** 2
+    se_b = (both["y_true_b"].astype(float) - both["y_pred_b"].astype(float)) ** 2
+    r = paired_mean_difference(se_a.to_numpy(), se_b.to_numpy(), confidence=confidence)
+    return {"test": "paired t-test on squared errors", "n": r.n, "pvalue": r.pvalue,
+            "statistic": r.statistic, "mse_a": float(se_a.mean()),
+            "mse_b": float(se_b.mean()), "change": r.difference, "low": r.low,
+            "high": r.high}
+
+
+#: metrics with no closed-form paired test: compared by a paired bootstrap
+BOOTSTRAP_METRICS = ("f1", "precision", "recall", "false_positive_rate")
+
+
+def _paired_bootstrap(both: pd.DataFrame, metric: str, confidence: float,
+                      random_state: int | None, n_resamples: int = 2000) -> dict[str, Any]:
+    """Percentile interval of metric(B) - metric(A), resampling the same examples for
+    both runs (``scipy.stats.bootstrap(..., paired=True)``).
+
+    MINIMAL PRIVATE VERSION: a paired bootstrap belongs in ``mlstrat.stats``.
+    """
+    yt = both["y_true_a"].to_numpy()
+    pa, pb = both["y_pred_a"].to_numpy(), both["y_pred_b"].to_numpy()
+    classes = np.unique(yt)
+    pos = positive_label(classes, yt)
+
+    def value(t, p):
+        return score("classification", metric, t, p, classes=classes, pos_label=pos)
+
+    def change(t, a, b):
+        return value(t, b) - value(t, a)
+
+    res = _sps.bootstrap((yt, pa, pb), change, paired=True, vectorized=False,
+                         n_resamples=n_resamples, confidence_level=confidence,
+                         method="percentile", random_state=random_state)
+    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    greater = METRICS[metric][1]
+    d = change(yt, pa, pb)
+    real = low > 0 or high < 0
+    verdict = "no real difference" if not real else \
+        ("better" if (d > 0) == greater else "worse")
+    return {"metric": metric, "a": value(yt, pa), "b": value(yt, pb), "change": d,
+            "low": low, "high": high, "verdict": verdict, "n_resamples": n_resamples,
+            "test": "paired bootstrap (percentile)"}
+
+
+def _verdict(test: dict[str, Any], confidence: float) -> str:
+    if test["pvalue"] >= 1 - confidence:
+        return "no real difference"
+    return "better" if test["change"] < 0 else "worse"
+
+
+def _describe(c: RunComparison) -> str:
+    t = c.test
+    conf = f"{c.confidence:.0%}"
+    if c.task == "classification":
+        head = (f"McNemar exact, {t['n']:,} matched examples: right only by A b={t['b']}, "
+                f"right only by B c={t['c']}, p={t['pvalue']:.3g}. Error "
+                f"{_pct(t['error_a'])} -> {_pct(t['error_b'])} "
+                f"({_pt(t['change'])}, {conf} interval [{_pt(t['low'])}, {_pt(t['high'])}]).")
+    else:
+        head = (f"paired t-test on squared errors, {t['n']:,} matched examples: MSE "
+                f"{t['mse_a']:.4g} -> {t['mse_b']:.4g} (change {t['change']:+.4g}, {conf} "
+                f"interval [{t['low']:+.4g}, {t['high']:+.4g}]), p={t['pvalue']:.3g}.")
+    tail = {"better": " B is better: the difference is real.",
+            "worse": " B is worse: the difference is real.",
+            "no real difference": " Not distinguishable from noise on this dev set."}
+    return head + tail[c.verdict]
+
+
+def compare_runs(project: Project, run_a: int | str, run_b: int | str, *, split: str = "dev",
+                 confidence: float = 0.95, metric: str | None = None,
+                 random_state: int | None = 0) -> RunComparison:
+    """Compare run ``run_b`` with ``run_a`` (earlier) on the same ``split`` examples.
+
+    Parameters
+    ----------
+    project : Project
+    run_a, run_b : int or str
+        Run ids (or names: the newest run of that name).
+    split : str, default='dev'
+        Split whose stored predictions are paired by example id.
+    confidence : float, default=0.95
+        Level of the intervals; a difference is real when p < 1 - confidence.
+    metric : {'f1', 'precision', 'recall', 'false_positive_rate'}, optional
+        A classification metric with no closed-form paired test, compared in
+        addition by a paired bootstrap (``metric_test``).
+    random_state : int or None, default=0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    RunComparison
+    """
+    ra, rb = project.get_run(run_a), project.get_run(run_b)
+    out = RunComparison(ra.id, rb.id, ra.name, rb.name, split, "classification",
+                        confidence=confidence)
+    out.rungs = _rung_rows(ra, rb)
+    out.gaps = _gap_rows(_diagnosis_of(ra), _diagnosis_of(rb))
+    pa, pb = project.run_predictions(ra.id, split), project.run_predictions(rb.id, split)
+    missing = [f"run {r.id}" for r, p in ((ra, pa), (rb, pb)) if p.empty]
+    if missing:
+        out.message = (f"{' and '.join(missing)} stored no '{split}' predictions: the paired "
+                       "test needs them (log_run(..., predictions={'dev': ...})).")
+        return out
+    out.task = _task_of(rb, pb)
+    both, out.only_a, out.only_b = _match(pa, pb)
+    out.n_matched = len(both)
+    if out.only_a or out.only_b or not len(both):
+        out.message = (f"the {split} sets differ (run {ra.id}: {len(pa):,} examples, run "
+                       f"{rb.id}: {len(pb):,}; {out.only_a:,} ids only in A, {out.only_b:,} "
+                       "only in B), so the runs are not compared example by example. Use "
+                       "the same data and split seed for both.")
+        return out
+    labels_differ = both["y_true_a"].astype(str) != both["y_true_b"].astype(str)
+    if labels_differ.any():
+        first = both.index[labels_differ.to_numpy()][0]
+        out.message = (f"the two runs disagree on the true label of {int(labels_differ.sum())}"
+                       f" {split} examples (first id {first!r}): not the same dev set.")
+        return out
+    out.matched = True
+    out.test = (_mcnemar if out.task == "classification" else _paired_t)(both, confidence)
+    out.verdict = _verdict(out.test, confidence)
+    out.message = _describe(out)
+    if metric in BOOTSTRAP_METRICS and out.task == "classification":
+        out.metric_test = _paired_bootstrap(both, metric, confidence, random_state)
+    return out
+

@@ -1,0 +1,221 @@
+"""What a baseline returns: the runs, the diagnosis of the best, the error
+session, the comparison with the previous iteration, and a text report."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlstrat.baseline._columns import ColumnPlan
+from mlstrat.baseline._compare import RunComparison
+from mlstrat.diagnose import Diagnosis
+
+_SPLIT_LABELS = {"train": "train", "train_dev": "train-dev", "dev": "dev", "test": "test"}
+
+
+@dataclass
+class ModelResult:
+    """One baseline model, as logged in the project store."""
+
+    name: str
+    kind: str
+    run_id: int
+    errors: dict[str, float]
+    sizes: dict[str, int]
+    metrics: dict[str, dict[str, float]]
+    score: float
+    epochs: int
+    best_epoch: int | None
+    seconds: float
+    diagnosis: Diagnosis
+    chosen: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["diagnosis"] = self.diagnosis.to_dict()
+        return d
+
+
+@dataclass
+class BaselineResult:
+    """The outcome of :func:`mlstrat.baseline.baseline`.
+
+    Attributes
+    ----------
+    models : list of ModelResult
+        The ladder, from the trivial predictor up; ``best`` is the chosen one.
+    diagnosis : Diagnosis
+        The error ladder of the best model.
+    session : mlstrat.errors.Session or None
+        Error-analysis session on the best model's dev errors (classification).
+    slices : object or None
+        The session's top error slices (when the errors module provides them).
+    comparison : RunComparison or None
+        The best model against the previous iteration's best, paired on dev.
+    timings : dict
+        Seconds per stage.
+    """
+
+    project_folder: str
+    data: str
+    target: str
+    task: str
+    metric: str
+    greater_is_better: bool
+    iteration: int
+    n_rows: int
+    n_without_target: int
+    classes: list[Any] | None
+    columns: ColumnPlan
+    split_sizes: dict[str, int]
+    split_rule: str
+    domain: str | None
+    group: str | None
+    models: list[ModelResult]
+    diagnosis: Diagnosis
+    session: Any = None
+    slices: Any = None
+    comparison: RunComparison | None = None
+    previous_run: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ access
+    @property
+    def best(self) -> ModelResult:
+        return next(m for m in self.models if m.chosen)
+
+    @property
+    def runs(self) -> list[int]:
+        """Run ids in the project store, one per model."""
+        return [m.run_id for m in self.models]
+
+    @property
+    def dashboard_command(self) -> str:
+        """The command that opens the dashboard on this project."""
+        folder = shlex.quote(str(Path(self.project_folder)))
+        return f"streamlit run dashboards/app.py -- --project {folder}"
+
+    # ------------------------------------------------------------------ output
+    def chart(self):
+        """The error ladder chart of the best model (``charts.ladder_chart``)."""
+        return self.diagnosis.chart()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per model: run id, errors per split, the dev metric, epochs, seconds."""
+        rows = []
+        for m in self.models:
+            row = {"model": m.name, "run_id": m.run_id, "chosen": m.chosen}
+            row.update({s: m.errors.get(s) for s in _SPLIT_LABELS})
+            row.update({f"dev_{self.metric}": m.score, "epochs": m.epochs,
+                        "seconds": m.seconds, "problem": m.diagnosis.primary})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project_folder, "data": self.data, "target": self.target,
+            "task": self.task, "metric": self.metric, "iteration": self.iteration,
+            "n_rows": self.n_rows, "n_without_target": self.n_without_target,
+            "classes": self.classes, "columns": self.columns.to_dict(),
+            "split_sizes": dict(self.split_sizes), "split_rule": self.split_rule,
+            "domain": self.domain, "group": self.group,
+            "models": [m.to_dict() for m in self.models], "best_run": self.best.run_id,
+            "diagnosis": self.diagnosis.to_dict(),
+            "session": None if self.session is None else int(self.session.id),
+            "slices": _as_dict(self.slices),
+            "comparison": None if self.comparison is None else self.comparison.to_dict(),
+            "previous_run": self.previous_run, "timings": dict(self.timings),
+            "notes": list(self.notes), "dashboard": self.dashboard_command,
+        }
+
+    def __str__(self) -> str:
+        parts = [self._header(), str(self.columns), self._splits(), self._ladder(),
+                 f"Diagnosis of the best model ({self.best.name}, run {self.best.run_id})",
+                 _indent(str(self.diagnosis)), self._errors()]
+        if self.comparison is not None:
+            parts.append("Against the previous iteration\n" + _indent(str(self.comparison)))
+        elif self.previous_run is None:
+            parts.append("First iteration in this project: change one thing and run again "
+                         "to measure it against this one.")
+        if self.notes:
+            parts.append("Notes\n" + "\n".join(f"  - {n}" for n in self.notes))
+        folder = shlex.quote(self.project_folder)
+        parts.append(f"Dashboard on this project: {self.dashboard_command}\n"
+                     f"  (or, from the repository: MLSTRAT_PROJECT={folder} make dashboard)")
+        return "\n\n".join(p for p in parts if p)
+
+    def _header(self) -> str:
+        kind = self.task if self.classes is None else \
+            f"{self.task}, {len(self.classes)} classes"
+        lost = f" ({self.n_without_target:,} rows without a target left out)" \
+            if self.n_without_target else ""
+        return (f"mlstrat baseline, iteration {self.iteration}: {self.data} -> "
+                f"{self.target!r} ({kind}); {self.n_rows:,} rows{lost}; "
+                f"project {self.project_folder}")
+
+    def _splits(self) -> str:
+        sizes = ", ".join(f"{_SPLIT_LABELS[k]} {v:,}" for k, v in self.split_sizes.items())
+        where = ""
+        if self.domain:
+            where = "; dev and test come only from them, the rest of them go to training"
+        if self.group:
+            where += f"; no {self.group!r} group in two splits"
+        return f"Splits ({self.split_rule}{where}): {sizes}"
+
+    def _ladder(self) -> str:
+        direction = "higher" if self.greater_is_better else "lower"
+        head = (f"  {'model':<38} {'train':>8} {'train-dev':>9} {'dev':>8} {'test':>8}"
+                f" {'dev ' + self.metric:>12} {'epochs':>6} {'sec':>6}  run")
+        lines = [f"Error ladder per model (error rates; best on dev {self.metric}, "
+                 f"{direction} is better, marked *)", head]
+        for m in self.models:
+            cells = " ".join(f"{_pct(m.errors.get(s)):>{w}}" for s, w in
+                             (("train", 8), ("train_dev", 9), ("dev", 8), ("test", 8)))
+            mark = "*" if m.chosen else " "
+            lines.append(f"{mark} {m.name:<38} {cells} {m.score:>12.4g} {m.epochs or '-':>6}"
+                         f" {m.seconds:>6.1f}  {m.run_id}")
+        if self.task == "regression":
+            lines.append("  (regression: the error of a split is its MSE / variance of the "
+                         "training target, 1 = predicting the mean)")
+        return "\n".join(lines)
+
+    def _errors(self) -> str:
+        if self.session is None:
+            return ""
+        lines = [f"Error analysis: session {self.session.id} on the dev errors of run "
+                 f"{self.best.run_id} ({len(self.session.sample_ids()):,} sampled for review)"]
+        if self.slices is not None:
+            lines.append(_indent(_top_slices(self.slices)))
+        folder = shlex.quote(self.project_folder)
+        lines.append(f"  Tag them on the dashboard's error-analysis page, or in a sheet: "
+                     f"mlstrat errors export {self.session.id} errors.xlsx --project {folder}")
+        return "\n".join(lines)
+
+
+def _top_slices(slices: Any, k: int = 5) -> str:
+    lines = str(slices).splitlines()
+    more = len(lines) - 1 - k
+    return "\n".join(["Error slices: " + lines[0]] + lines[1:1 + k]
+                     + ([f"   ... {more} more"] if more > 0 else []))
+
+
+def _as_dict(obj: Any) -> Any:
+    if obj is None:
+        return None
+    return obj.to_dict() if hasattr(obj, "to_dict") else str(obj)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def _indent(text: str, by: str = "  ") -> str:
+    return "\n".join(by + line if line else line for line in text.splitlines())
+
+
+__all__ = ["BaselineResult", "ModelResult"]

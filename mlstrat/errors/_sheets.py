@@ -1,0 +1,627 @@
+"""The error-analysis spreadsheet: export to XLSX/CSV, tag anywhere, import back.
+
+The data sheet has one row per sampled error: ``id``, ``y_true``, ``y_pred``, up to
+:data:`MAX_METADATA_COLUMNS` short metadata columns, one column per category and a
+``note`` column.
+
+Tag cells
+    ``x`` marks the example as belonging to the category; a blank cell means it
+    does not. The XLSX data validation accepts only ``x`` (or blank), and the live
+    summary counts ``x``. On import, ``x``/``X``, ``1``, ``TRUE``, ``yes`` also mean
+    tagged and ``0``, ``FALSE``, ``no`` untagged (for sheets edited in other
+    programs); anything else rejects the row.
+
+Formulas never run
+    A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return is written as a string cell with Excel's quote prefix in XLSX, and with a
+    leading apostrophe in CSV; the import removes that apostrophe, so the round
+    trip is lossless (see :func:`guard_text` / :func:`unguard_text`).
+
+Imports are atomic and merge-safe
+    The file is checked whole (header, ids, categories, every value); if any row
+    is rejected nothing is applied and :class:`TagImportError` carries the report.
+    Otherwise every changed cell is written in one transaction. The export
+    records the store revision it was taken at (hidden sheet ``mlstrat`` in XLSX,
+    column ``mlstrat_revision`` in CSV), so a cell someone else changed in the
+    store after the export is not overwritten by the sheet's older value.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.filters import AutoFilter
+
+from mlstrat.errors._session import _features_frame, tag_table
+from mlstrat.store._sessions import RESERVED_COLUMNS, check_category_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mlstrat.errors._session import Session
+
+DATA_SHEET = "errors"
+SUMMARY_SHEET = "summary"
+META_SHEET = "mlstrat"
+REVISION_COLUMN = "mlstrat_revision"
+FORMAT_VERSION = 1
+MAX_METADATA_COLUMNS = 10
+MAX_TEXT = 300
+TAG_MARK = "x"
+TRUE_TEXT = frozenset({"x", "1", "true", "yes", "y"})
+FALSE_TEXT = frozenset({"", "0", "false", "no", "n"})
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAX_REPORTED = 20
+_GUARD_FIRST = frozenset(FORMULA_STARTS) | {"'"}
+
+
+# -- the formula guard ---------------------------------------------------------------
+def guard_text(text: str) -> str:
+    """Text for a CSV cell that no spreadsheet program runs as a formula.
+
+    Prefixes an apostrophe when the text starts with = + - @ tab or CR (and when it
+    starts with an apostrophe followed by one of those or another apostrophe, so
+    :func:`unguard_text` can always undo it).
+
+    Examples
+    --------
+    >>> guard_text("=HYPERLINK(1)")
+    "'=HYPERLINK(1)"
+    >>> unguard_text(guard_text("'=x")) == "'=x"
+    True
+    >>> guard_text("'tis")
+    "'tis"
+    """
+    if text.startswith(FORMULA_STARTS) or _is_guarded(text):
+        return "'" + text
+    return text
+
+
+def unguard_text(text: str) -> str:
+    """Undo :func:`guard_text`."""
+    return text[1:] if _is_guarded(text) else text
+
+
+_OOXML_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_OOXML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]")
+_OOXML_CODE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def ooxml_escape(text: str) -> str:
+    r"""Text for an XLSX cell: control characters (a CR included, which XML would
+    turn into LF) as OOXML ``_xHHHH_`` codes, a literal ``_xHHHH_`` protected.
+
+    Examples
+    --------
+    >>> ooxml_escape("a\rb")
+    'a_x000D_b'
+    >>> ooxml_unescape(ooxml_escape("_x0041_ and \r")) == "_x0041_ and \r"
+    True
+    """
+    text = _OOXML_ESCAPED.sub(r"_x005F_\1", text)
+    return _OOXML_CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+
+
+def ooxml_unescape(text: str) -> str:
+    """Undo :func:`ooxml_escape` (as Excel does when it reads a cell)."""
+    return _OOXML_CODE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def _is_guarded(text: str) -> bool:
+    return len(text) > 1 and text[0] == "'" and (text[1] in FORMULA_STARTS or text[1] == "'")
+
+
+# -- export ----------------------------------------------------------------------------
+def export_session(session: Session, path: str | Path) -> Path:
+    """Write the session's review sheet to ``path`` (``.xlsx`` or ``.csv``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ValueError(f"Export to .xlsx or .csv; got {path.name!r}.")
+    snap = session.project.error_snapshot(session.id)
+    table = _export_table(session, snap)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        _write_csv(table, path, session.id, snap["revision"])
+    else:
+        _write_xlsx(table, path, session, snap)
+    return path
+
+
+def _export_table(session: Session, snap: dict[str, Any]) -> pd.DataFrame:
+    table = tag_table(snap)
+    cats = snap["categories"]["name"].tolist()
+    meta = _metadata(snap["examples"])
+    kind = session.payload_kind()
+    if kind in ("text", "path"):
+        ids = snap["examples"]["id"].tolist()
+        meta["payload"] = [_short(session.payload(i)) for i in ids]
+    base = table[["id", "y_true", "y_pred"]]
+    out = pd.concat([base, meta], axis=1)
+    for c in cats:
+        out[c] = np.where(table[c].to_numpy(), TAG_MARK, "")
+    out["note"] = table["note"]
+    return out
+
+
+def _metadata(examples: pd.DataFrame) -> pd.DataFrame:
+    feats = _features_frame(examples).reset_index(drop=True)
+    keep = []
+    for col in feats.columns:
+        values = feats[col]
+        if values.map(lambda v: isinstance(v, (dict, list))).any():
+            continue
+        if values.dtype == object and values.dropna().astype(str).str.len().max() > MAX_TEXT:
+            continue
+        keep.append(col)
+    return feats[keep[:MAX_METADATA_COLUMNS]]
+
+
+def _short(value: Any) -> str:
+    return "" if value is None else str(value)[:MAX_TEXT]
+
+
+def _write_csv(table: pd.DataFrame, path: Path, session_id: int, revision: int) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*table.columns, REVISION_COLUMN])
+        columns = [[_csv_cell(v) for v in table[c].tolist()] for c in table.columns]
+        columns.append([f"{session_id}:{revision}"] * len(table))
+        writer.writerows(zip(*columns))
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, str):
+        return guard_text(value) if value[:1] in _GUARD_FIRST else value
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_, int, np.integer, float, np.floating)):
+        return str(value.item() if hasattr(value, "item") else value)
+    return guard_text(str(value))
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path, session: Session, snap: dict) -> None:
+    rec = session.record
+    cats = snap["categories"]["name"].tolist()
+    n = len(table)
+    wb = Workbook(write_only=True)
+    data = wb.create_sheet(DATA_SHEET)
+    _fill_data_sheet(data, table, cats)
+    summary = wb.create_sheet(SUMMARY_SHEET)
+    label = snap["categories"].loc[snap["categories"]["builtin"], "name"]
+    _fill_summary_sheet(summary, table, cats, n, rec,
+                        None if label.empty else str(label.iloc[0]))
+    meta = wb.create_sheet(META_SHEET)
+    meta.sheet_state = "hidden"
+    for key, value in (("format", FORMAT_VERSION), ("session_id", session.id),
+                       ("revision", snap["revision"]), ("session_name", rec["name"]),
+                       ("exported_at", _dt.datetime.now(_dt.timezone.utc).isoformat())):
+        meta.append([key, _text_cell(meta, value) if isinstance(value, str) else value])
+    wb.save(path)
+
+
+def _text_cell(ws: Any, value: str, bold: bool = False) -> WriteOnlyCell:
+    """A cell holding ``value`` as text, never as a formula."""
+    cell = WriteOnlyCell(ws, value=ooxml_escape(value))
+    cell.data_type = "s"
+    if value.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def _fill_data_sheet(ws: Any, table: pd.DataFrame, cats: list[str]) -> None:
+    ncol, n = len(table.columns), len(table)
+    last = get_column_letter(ncol)
+    ws.freeze_panes = "B2"
+    ws.auto_filter = AutoFilter(ref=f"A1:{last}{n + 1}")
+    for j, col in enumerate(table.columns, 1):
+        width = 30 if col == "note" else max(8, min(24, len(str(col)) + 2))
+        ws.column_dimensions[get_column_letter(j)].width = width
+    dv = DataValidation(type="list", formula1=f'"{TAG_MARK}"', allow_blank=True,
+                        showErrorMessage=True, errorTitle="Tag cell",
+                        error=f"Type {TAG_MARK} to tag this example with the category, "
+                              "or leave the cell blank.",
+                        promptTitle="Tag", prompt=f"{TAG_MARK} = tagged, blank = not")
+    dv.showInputMessage = True
+    first_cat = table.columns.get_loc(cats[0]) + 1 if cats else None
+    if cats and n:
+        a = get_column_letter(first_cat)
+        b = get_column_letter(first_cat + len(cats) - 1)
+        dv.add(f"{a}2:{b}{n + 1}")
+        ws.data_validations.append(dv)
+    ws.append([_text_cell(ws, str(c), bold=True) for c in table.columns])
+    text_cols = [table[c].dtype == object or str(table[c].dtype) in ("string", "str")
+                 or c in ("id", "y_true", "y_pred") for c in table.columns]
+    columns = [[_xlsx_value(ws, v, is_text) for v in table[c].tolist()]
+               for c, is_text in zip(table.columns, text_cols)]
+    for row in zip(*columns):
+        ws.append(row)
+
+
+def _xlsx_value(ws: Any, value: Any, is_text: bool) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if is_text or isinstance(value, str):
+        text = ooxml_escape(str(value))
+        # only a cell needing the guard gets its own (slower) styled cell object
+        return _text_cell(ws, str(value)) if text.startswith(FORMULA_STARTS) else text
+    return value
+
+
+def _fill_summary_sheet(ws: Any, table: pd.DataFrame, cats: list[str], n: int,
+                        rec: dict, label: str | None) -> None:
+    from mlstrat.stats import z_value  # scipy is slow to import: load it on use
+
+    letters = {c: get_column_letter(table.columns.get_loc(c) + 1) for c in cats}
+    bold = Font(bold=True)
+    ws.column_dimensions["A"].width = 34
+    for col in "BCDEFGH":
+        ws.column_dimensions[col].width = 13
+
+    def title(text: str) -> WriteOnlyCell:
+        return _text_cell(ws, text, bold=True)
+
+    def fmt(value: Any, number_format: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = number_format
+        return cell
+
+    ws.append([title(f"Error analysis: {rec['name']}")])                           # 1
+    ws.append(["These numbers are formulas over the 'errors' sheet: they update "
+               f"as you tag ({TAG_MARK} = tagged)."])                                    # 2
+    ws.append(["dev examples", rec["n_examples"]])                                      # 3
+    ws.append(["dev errors", rec["n_errors"]])                                          # 4
+    ws.append(["dev error", fmt("=B4/B3", "0.00%")])                                    # 5
+    ws.append(["sampled errors", f"=COUNTA({DATA_SHEET}!A2:A{n + 1})"])                 # 6
+    ws.append(["z (95% Wilson interval)", round(z_value(0.95), 6)])                     # 7
+    ws.append([])                                                                       # 8
+    ws.append([title(h) for h in ("category", "count", "share", "share low",
+                                  "share high", "ceiling", "ceiling low",
+                                  "ceiling high")])                                     # 9
+    first = 10
+    for i, cat in enumerate(cats):
+        r = first + i
+        col = letters[cat]
+        wil = ("(C{r}+$B$7^2/(2*$B$6){sign}$B$7*SQRT(C{r}*(1-C{r})/$B$6"
+               "+$B$7^2/(4*$B$6^2)))/(1+$B$7^2/$B$6)")
+        ws.append([
+            _text_cell(ws, cat),
+            f'=COUNTIF({DATA_SHEET}!{col}2:{col}{n + 1},"{TAG_MARK}")',
+            fmt(f"=IF($B$6=0,0,B{r}/$B$6)", "0.0%"),
+            fmt(f"=IF($B$6=0,0,MAX(0,{wil.format(r=r, sign='-')}))", "0.0%"),
+            fmt(f"=IF($B$6=0,1,MIN(1,{wil.format(r=r, sign='+')}))", "0.0%"),
+            fmt(f"=C{r}*$B$5", "0.00%"),
+            fmt(f"=D{r}*$B$5", "0.00%"),
+            fmt(f"=E{r}*$B$5", "0.00%"),
+        ])
+    ws.append([])
+    if label in cats:
+        r = first + cats.index(label)
+        ws.append([title("Fix the labels?")])
+        ws.append(["overall dev error", fmt("=B5", "0.00%")])
+        ws.append(["errors due to incorrect labels", fmt(f"=F{r}", "0.00%")])
+        ws.append(["errors due to other causes", fmt(f"=B5-F{r}", "0.00%")])
+    ws.append([])
+    ws.append(["ceiling = dev error x share: the most dev error can fall if the "
+               "category is fully fixed. Categories are not exclusive."])
+
+
+# -- import ----------------------------------------------------------------------------
+@dataclass
+class ImportReport:
+    """What an import did, or why it was refused (``rejected`` rows)."""
+
+    path: str
+    rows: int = 0
+    applied: bool = False
+    tagged: int = 0
+    untagged: int = 0
+    notes: int = 0
+    unchanged: int = 0
+    kept_newer: int = 0
+    created: list[str] = field(default_factory=list)
+    untouched_categories: list[str] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    problem: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rejected rows: row (as numbered in the file), column, value, reason."""
+        return pd.DataFrame(self.rejected, columns=["row", "column", "value", "reason"])
+
+    def __str__(self) -> str:
+        if not self.applied:
+            head = f"Import of {self.path} refused; nothing was changed."
+            if self.problem:
+                head += f"\n  {self.problem}"
+            lines = [head]
+            if self.rejected:
+                lines.append(f"  {len(self.rejected)} rejected cell(s); fix them and import "
+                             "again:")
+                for r in self.rejected[:MAX_REPORTED]:
+                    lines.append(f"  row {r['row']}, column {r['column']!r}, value "
+                                 f"{r['value']!r}: {r['reason']}")
+                if len(self.rejected) > MAX_REPORTED:
+                    lines.append(f"  ... and {len(self.rejected) - MAX_REPORTED} more.")
+            return "\n".join(lines)
+        text = (f"Imported {self.path}: {self.rows} rows; {self.tagged} tags set, "
+                f"{self.untagged} cleared, {self.notes} notes changed, {self.unchanged} "
+                "cells unchanged.")
+        if self.kept_newer:
+            text += (f"\n  {self.kept_newer} cell(s) changed in the store after the export "
+                     "kept their newer value.")
+        if self.created:
+            text += f"\n  New categories: {self.created}."
+        if self.untouched_categories:
+            text += (f"\n  Categories absent from the file (left unchanged): "
+                     f"{self.untouched_categories}.")
+        for c in self.conflicts[:MAX_REPORTED]:
+            text += (f"\n  Conflict on {c['id']!r} {c['column']}: the store's newer value "
+                     f"{c['store']!r} was kept; the sheet had {c['sheet']!r}.")
+        return text
+
+
+class TagImportError(ValueError):
+    """A spreadsheet import was refused; ``report`` lists every rejected cell."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+def import_tags(session: Session, path: str | Path, *, create_categories: bool = False,
+                by: str | None = None) -> ImportReport:
+    """Read a tagged ``.xlsx`` or ``.csv`` back into ``session``, atomically.
+
+    Raises
+    ------
+    TagImportError
+        When the file, its header or any row is rejected; nothing is applied.
+    """
+    path = Path(path)
+    report = ImportReport(path=str(path))
+    try:
+        header, rows, stamp = _read_sheet(path)
+        _check_stamp(stamp, session.id)
+        plan = _plan(session, header, rows, create_categories, report)
+    except _Refused as exc:
+        report.problem = str(exc)
+        raise TagImportError(report) from None
+    if report.rejected:
+        raise TagImportError(report)
+    result = session.project.apply_error_changes(
+        session.id, plan["tags"], plan["notes"], new_categories=plan["new"],
+        base_revision=None if stamp is None else stamp[1], by=by,
+        source=f"import:{path.name}")
+    report.applied = True
+    for key in ("tagged", "untagged", "notes", "unchanged", "kept_newer", "conflicts",
+                "created"):
+        setattr(report, key, result[key])
+    return report
+
+
+class _Refused(Exception):
+    """The file as a whole cannot be imported (message says why)."""
+
+
+def _read_sheet(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]],
+                                     tuple[int, int] | None]:
+    if not path.exists():
+        raise FileNotFoundError(f"No such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if suffix == ".csv":
+        return _read_csv(path)
+    raise _Refused(f"{path.name} is not a spreadsheet mlstrat reads: give an .xlsx or .csv "
+                   "file exported by `mlstrat errors export`.")
+
+
+def _read_xlsx(path: Path):
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise _Refused(f"{path.name} is not a readable XLSX workbook ({exc}).") from None
+    try:
+        if DATA_SHEET not in wb.sheetnames:
+            raise _Refused(f"{path.name} has no '{DATA_SHEET}' sheet (sheets: "
+                           f"{wb.sheetnames}). Import the file `mlstrat errors export` wrote.")
+        stamp = None
+        if META_SHEET in wb.sheetnames:
+            meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True)
+                    if r and len(r) >= 2}
+            if meta.get("session_id") is not None and meta.get("revision") is not None:
+                stamp = (int(meta["session_id"]), int(meta["revision"]))
+        it = wb[DATA_SHEET].iter_rows(values_only=True)
+        header = [_header(ooxml_unescape(v) if isinstance(v, str) else v)
+                  for v in next(it, ())]
+        rows = [(i, [ooxml_unescape(v) if isinstance(v, str) else v for v in r])
+                for i, r in enumerate(it, start=2)]
+    finally:
+        wb.close()
+    return header, rows, stamp
+
+
+def _read_csv(path: Path):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            raw = list(csv.reader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _Refused(f"{path.name} is not a readable UTF-8 CSV file ({exc}).") from None
+    if not raw:
+        raise _Refused(f"{path.name} is empty.")
+    header = [_header(unguard_text(h)) for h in raw[0]]
+    stamp = None
+    if REVISION_COLUMN in header:
+        j = header.index(REVISION_COLUMN)
+        stamps = {r[j] for r in raw[1:] if len(r) > j and r[j]}
+        if len(stamps) > 1:
+            raise _Refused(f"The '{REVISION_COLUMN}' column holds several values {sorted(stamps)[:3]}:"
+                           " rows from different exports were mixed.")
+        if stamps:
+            try:
+                sid, rev = stamps.pop().split(":")
+                stamp = (int(sid), int(rev))
+            except ValueError:
+                raise _Refused(f"The '{REVISION_COLUMN}' column was edited; leave it as "
+                               "exported (or delete the column).") from None
+    rows = [(i, [unguard_text(v) if v[:1] == "'" else v for v in r])
+            for i, r in enumerate(raw[1:], start=2)]
+    return header, rows, stamp
+
+
+def _header(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _check_stamp(stamp: tuple[int, int] | None, session_id: int) -> None:
+    if stamp is not None and stamp[0] != session_id:
+        raise _Refused(f"This file was exported from session {stamp[0]}, not session "
+                       f"{session_id}. Import it into session {stamp[0]}.")
+
+
+def _plan(session: Session, header: list[str], rows: list[tuple[int, list[Any]]],
+          create: bool, report: ImportReport) -> dict[str, Any]:
+    """Check the whole file and return the cells to apply (nothing is written)."""
+    roles, new = _columns(session, header, create, report)
+    sample = set(session.sample_ids())
+    id_col = header.index("id")
+    tag_cols = [(j, roles[j][1]) for j in range(len(header)) if roles[j][0] == "tag"]
+    note_col = next((j for j in range(len(header)) if roles[j][0] == "note"), None)
+    seen: dict[str, int] = {}
+    tags, notes = [], []
+    for rownum, values in rows:
+        values = values + [None] * (len(header) - len(values))
+        if all(_blank(v) for v in values):
+            continue
+        report.rows += 1
+        if len(values) > len(header) and any(not _blank(v) for v in values[len(header):]):
+            _reject(report, rownum, "", values[len(header)], "a value outside the header's "
+                    "columns; give the column a header or clear it")
+        eid = _id_text(values[id_col])
+        if not eid:
+            _reject(report, rownum, "id", values[id_col], "the id is empty")
+            continue
+        if eid in seen:
+            _reject(report, rownum, "id", eid, f"duplicate id (also on row {seen[eid]})")
+            continue
+        seen[eid] = rownum
+        if eid not in sample:
+            _reject(report, rownum, "id", eid,
+                    f"not a sampled error of session {session.id}")
+            continue
+        for j, cat in tag_cols:
+            value = _tag_value(values[j])
+            if value is None:
+                _reject(report, rownum, header[j], values[j],
+                        f"a tag cell takes '{TAG_MARK}' or blank (also 1/TRUE/yes, "
+                        "0/FALSE/no)")
+            else:
+                tags.append((eid, cat, value))
+        if note_col is not None:
+            notes.append((eid, _note_text(values[note_col])))
+    return {"tags": tags, "notes": notes, "new": new}
+
+
+def _columns(session: Session, header: list[str], create: bool,
+             report: ImportReport) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """The role of each column: ('id'|'note'|'ignore'|'tag', category)."""
+    if "id" not in [h.casefold() for h in header]:
+        raise _Refused("The header has no 'id' column (row 1 must keep the exported "
+                       f"headers). Found: {[h for h in header if h][:12]}.")
+    header[:] = ["id" if h.casefold() == "id" else ("note" if h.casefold() == "note" else h)
+                 for h in header]
+    folded = [h.casefold() for h in header if h]
+    dups = sorted({h for h in folded if folded.count(h) > 1})
+    if dups:
+        raise _Refused(f"The header repeats column(s) {dups}; each column must appear once.")
+    cats = session.project.error_categories(session.id, include_merged=True)
+    active = {n.casefold(): n for n in cats.loc[cats["merged_into"].isna(), "name"]}
+    merged = {n.casefold(): m for n, m in zip(cats["name"], cats["merged_into"]) if pd.notna(m)}
+    feats = {str(f).casefold() for f in (session.record["settings"].get("features") or [])}
+    fixed = {c.casefold() for c in RESERVED_COLUMNS}
+    roles: list[tuple[str, str | None]] = []
+    new, unknown = [], []
+    for h in header:
+        key = h.casefold()
+        if key in ("id", "note"):
+            roles.append((key, None))
+        elif not h or key in fixed or key in feats:
+            roles.append(("ignore", None))
+        elif key in active:
+            roles.append(("tag", active[key]))
+        elif create and key not in merged:
+            check_category_name(h)
+            new.append(h)
+            roles.append(("tag", h))
+        else:
+            unknown.append(h)
+            roles.append(("ignore", None))
+    if unknown:
+        was_merged = [h for h in unknown if h.casefold() in merged]
+        hint = (f" {was_merged} were merged into other categories." if was_merged else
+                " Pass create_categories=True (CLI: --create-categories) to add them.")
+        raise _Refused(f"Unknown category column(s) {unknown}. Known categories: "
+                       f"{list(active.values())}.{hint}")
+    present = {r[1].casefold() for r in roles if r[0] == "tag"}
+    report.untouched_categories = [n for k, n in active.items() if k not in present]
+    return roles, new
+
+
+def _reject(report: ImportReport, row: int, column: str, value: Any, reason: str) -> None:
+    report.rejected.append({"row": row, "column": column,
+                            "value": "" if value is None else value, "reason": reason})
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _id_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _tag_value(value: Any) -> bool | None:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return {1: True, 0: False}.get(value)
+    text = str(value).strip().casefold()
+    if text in TRUE_TEXT:
+        return True
+    if text in FALSE_TEXT:
+        return False
+    return None
+
+
+def _note_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,420 @@
+"""AppTest checks of every page against a small project built in tmp_path."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlstrat
+from tests.dashboard.dashboard_project import APP, MISMATCH
+
+PAGES = ["overview", "training", "tuning", "error_analysis", "splits", "upload"]
+
+
+# --------------------------------------------------------------------- helpers
+def chart_frames(at) -> list[pd.DataFrame]:
+    """The data of every Altair chart on the page, one frame per dataset."""
+    import pyarrow as pa
+
+    frames = []
+    for chart in at.get("vega_lite_chart"):
+        proto = chart.proto
+        spec = json.loads(proto.spec)
+        for values in (spec.get("datasets") or {}).values():
+            frames.append(pd.DataFrame(values))
+        if "data" in spec and "values" in spec["data"]:
+            frames.append(pd.DataFrame(spec["data"]["values"]))
+        for named in proto.datasets:
+            frames.append(pa.ipc.open_stream(named.data.data).read_pandas())
+        if proto.data.data:
+            frames.append(pa.ipc.open_stream(proto.data.data).read_pandas())
+    return frames
+
+
+def chart_numbers(at) -> set[float]:
+    out = set()
+    for frame in chart_frames(at):
+        for col in frame.columns:
+            values = pd.to_numeric(frame[col], errors="coerce").dropna()
+            out |= {round(float(v), 6) for v in values}
+    return out
+
+
+def texts(at) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.subheader] + \
+        [e.value for e in at.caption] + [e.value for e in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def errors(at) -> list[str]:
+    return [str(e.value) for e in at.error]
+
+
+# --------------------------------------------------------------------- every page
+def test_every_page_renders(app):
+    at = app.run()
+    assert not at.exception
+    for page in PAGES:
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+        assert not errors(at), (page, errors(at))
+        assert at.title, f"page {page} shows no title"
+
+
+# --------------------------------------------------------------------- overview
+def test_overview_shows_the_newest_runs_ladder_and_diagnosis(app):
+    at = app.run()
+    assert not at.exception
+    numbers = chart_numbers(at)
+    for rate in (0.01, *MISMATCH.values()):
+        assert round(rate, 6) in numbers, f"{rate} missing from the ladder chart"
+    assert "Primary problem: data mismatch" in texts(at)
+    assert any("artificial data synthesis" in t for t in texts(at).splitlines())
+    assert not errors(at)
+
+
+def test_overview_computes_a_diagnosis_when_none_is_stored(app, small_project):
+    at = app.run()
+    run_id = int(mlstrat.open_project(small_project).get_run("bias run").id)
+    at.selectbox(key="run_select_overview").select(run_id).run()
+    assert not at.exception
+    assert "Primary problem: avoidable bias" in texts(at)
+    assert "computed from the run's errors" in texts(at)
+    assert 0.09 in chart_numbers(at)
+
+
+def test_run_with_missing_splits_shows_an_error(app, small_project):
+    at = app.run()
+    run_id = int(mlstrat.open_project(small_project).get_run("only dev").id)
+    at.selectbox(key="run_select_overview").select(run_id).run()
+    assert not at.exception
+    assert any("no training error" in e for e in errors(at))
+
+
+def test_the_chosen_run_follows_to_the_training_page(app, small_project):
+    at = app.run()
+    run_id = int(mlstrat.open_project(small_project).get_run("bias run").id)
+    at.selectbox(key="run_select_overview").select(run_id).run()
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception
+    assert at.selectbox(key="run_select_training").value == run_id
+
+
+def test_runs_without_diagnosis_are_listed(app, small_project):
+    mlstrat.open_project(small_project).log_run("no diagnosis", errors={"train": 0.1})
+    at = app.run()
+    assert not at.exception
+
+
+# --------------------------------------------------------------------- project chooser
+def test_a_file_that_is_not_a_store_shows_an_error(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("just some notes\n" * 10)
+    before = bad.read_bytes()
+    monkeypatch.setenv("MLSTRAT_PROJECT", str(bad))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert any("not an mlstrat project store" in e for e in errors(at)), errors(at)
+    assert bad.read_bytes() == before
+
+
+def test_a_missing_folder_shows_an_error_and_creates_nothing(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    missing = tmp_path / "no" / "such" / "project"
+    monkeypatch.setenv("MLSTRAT_PROJECT", str(missing))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert any("No mlstrat project" in e for e in errors(at))
+    assert not (tmp_path / "no").exists()
+
+
+def test_the_sidebar_switches_project(app, small_project, tmp_path):
+    other = tmp_path / "other"
+    proj = mlstrat.open_project(other)
+    proj.log_run("elsewhere", errors={"train": 0.2, "dev": 0.3}, sizes={"train": 100,
+                                                                       "dev": 100})
+    at = app.run()
+    at.text_input(key="project_path").set_value(str(other)).run()
+    assert not at.exception
+    assert "#1 elsewhere" in at.selectbox(key="run_select_overview").options
+
+
+# --------------------------------------------------------------------- upload
+def _predictions_csv(n: int = 300, seed: int = 1) -> bytes:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for split, err in (("train", 0.02), ("train_dev", 0.04), ("dev", 0.15)):
+        y = rng.integers(0, 2, n)
+        pred = np.where(rng.random(n) < err, 1 - y, y)
+        p1 = np.clip(np.where(pred == 1, 0.8, 0.2) + rng.normal(0, 0.05, n), 0, 1)
+        rows.append(pd.DataFrame({"split": split, "id": [f"{split}-{i}" for i in range(n)],
+                                  "y_true": y, "y_pred": pred, "proba_0": 1 - p1,
+                                  "proba_1": p1, "feature_a": rng.normal(size=n)}))
+    return pd.concat(rows).to_csv(index=False).encode()
+
+
+def test_upload_creates_a_run_read_back_from_the_store(app, small_project):
+    data = _predictions_csv()
+    at = app.run()
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key="predictions_csv").set_value(("preds.csv", data, "text/csv")).run()
+    assert not at.exception
+    assert not errors(at)
+    at.text_input(key="upload_run_name").set_value("from a csv").run()
+    at.button(key="upload_create").click().run()
+    assert not at.exception
+    assert not errors(at)
+    assert any("Stored as run" in s.value for s in at.success)
+
+    proj = mlstrat.open_project(small_project)
+    run = proj.get_run("from a csv")
+    expected = pd.read_csv(io.BytesIO(data))
+    for split in ("train", "train_dev", "dev"):
+        part = expected[expected["split"] == split]
+        assert run.sizes[split] == len(part)
+        assert run.errors[split] == pytest.approx(np.mean(part["y_true"] != part["y_pred"]))
+    assert run.diagnosis["primary"] == "data_mismatch"
+    dev = proj.run_predictions(run.id, "dev")
+    assert dev["id"].tolist() == expected.loc[expected["split"] == "dev", "id"].tolist()
+    assert "proba_1" in dev.columns
+
+
+MALFORMED = [
+    (b"split,y_true\ntrain,1\n", "Missing column(s) ['y_pred']"),
+    (b"split,y_true,y_pred\ntrain,1,1\nholdout,0,1\n", "Unknown split name(s) ['holdout']"),
+    (b"split,y_true,y_pred\ntrain,1,\n", "Column 'y_pred' is empty in 1 row(s)"),
+    (b"split,y_true,y_pred,proba_1\ntrain,1,1,1.7\n", "Column 'proba_1' must hold probabilities"),
+    (b"split,id,y_true,y_pred\ndev,a,1,1\ndev,a,0,1\n", "Duplicate example id 'a'"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "not UTF-8"),
+    (b"", "The file is empty"),
+]
+
+
+def test_a_malformed_upload_shows_an_error_and_writes_nothing(app, small_project):
+    before = mlstrat.open_project(small_project).runs()["id"].tolist()
+    at = app.run()
+    at.switch_page("app_pages/upload.py").run()
+    for content, message in MALFORMED:
+        at.file_uploader(key="predictions_csv").set_value(("bad.csv", content, "text/csv")).run()
+        if _has_button(at):  # problems only the store finds show on "Create"
+            at.button(key="upload_create").click().run()
+        assert not at.exception, message
+        assert any(message in e for e in errors(at)), (message, errors(at))
+    assert mlstrat.open_project(small_project).runs()["id"].tolist() == before
+
+
+def _has_button(at) -> bool:
+    return any(b.key == "upload_create" for b in at.button)
+
+
+def test_an_upload_over_the_size_limit_is_refused(monkeypatch):
+    from app_pages import _pending
+
+    with pytest.raises(ValueError, match="the limit is 1 MB"):
+        _pending.read_predictions_csv(b"x" * (2 * 2**20), max_bytes=2**20)
+    with pytest.raises(ValueError, match="3 rows; the limit is 2"):
+        _pending.read_predictions_csv(b"split,y_true,y_pred\n" + b"dev,1,1\n" * 3, max_rows=2)
+
+
+# --------------------------------------------------------------------- splits
+def test_split_calculator_handles_the_mismatched_case(app):
+    at = app.run()
+    at.switch_page("app_pages/splits.py").run()
+    assert not at.exception
+    plan = at.dataframe[0].value
+    assert int(plan.loc[plan["split"] == "dev", "size"].iloc[0]) == 10_000
+    at.toggle(key="splits_mismatched").set_value(True).run()
+    at.number_input(key="splits_n").set_value(500_000).run()
+    assert not at.exception
+    plan = at.dataframe[0].value
+    sizes = dict(zip(plan["split"], plan["size"]))
+    assert sizes == {"train": 505_000, "train_dev": 5_000, "dev": 5_000, "test": 5_000}
+    assert "mismatched distributions" in texts(at)
+
+
+def test_distribution_checks_on_an_uploaded_csv(app):
+    rng = np.random.default_rng(0)
+    n = 150
+    frame = pd.concat([
+        pd.DataFrame({"split": "train", "a": rng.normal(0, 1, n), "b": rng.normal(size=n)}),
+        pd.DataFrame({"split": "dev", "a": rng.normal(3, 1, n), "b": rng.normal(size=n)}),
+        pd.DataFrame({"split": "test", "a": rng.normal(3, 1, n), "b": rng.normal(size=n)}),
+    ])
+    at = app.run()
+    at.switch_page("app_pages/splits.py").run()
+    at.radio(key="splits_source").set_value("Upload a CSV").run()
+    at.file_uploader(key="splits_csv").set_value(
+        ("features.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
+    assert not at.exception
+    at.button(key="splits_run").click().run()
+    assert not at.exception
+    page = texts(at)
+    assert "dev vs test: same distribution" in page
+    assert "train vs dev: different distributions" in page
+
+
+# --------------------------------------------------------------------- error analysis
+def _session(folder):
+    from mlstrat.errors import open_session
+
+    return open_session(mlstrat.open_project(folder), "test session")
+
+
+def _edit(at, edited_rows: dict) -> None:
+    key = at.data_editor[0].key
+    at.session_state[key] = {"edited_rows": edited_rows, "added_rows": [], "deleted_rows": []}
+    at.run()
+
+
+def test_a_tag_edit_in_the_grid_is_stored_at_once_and_only_that_cell(app, small_project):
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    assert not at.exception
+    order = _session(small_project).tag_table()["id"].tolist()
+    assert len(order) > 50, "the fixture needs more than one page of errors"
+    grid = at.data_editor[0].value
+    assert grid["id"].tolist() == order[:50]          # stable review order, 50 a page
+    assert grid["example"].str.startswith("data:image/png").all()
+
+    _edit(at, {1: {"blurry": True}, 0: {"note": "dark and tilted"}})
+    assert not at.exception and not errors(at)
+    table = _session(small_project).tag_table().set_index("id")
+    assert bool(table.loc[order[1], "blurry"]) is True
+    assert table.loc[order[0], "note"] == "dark and tilted"
+    assert int(table["blurry"].sum()) == 1 and int((table["note"] != "").sum()) == 1
+    audit = _session(small_project).history()
+    writes = len(audit)
+    at.run()                                           # a rerun writes nothing again
+    assert len(_session(small_project).history()) == writes
+    assert bool(at.data_editor[0].value.loc[1, "blurry"]) is True
+
+    at.number_input(key="tag_page_1").set_value(2).run()
+    assert at.data_editor[0].value["id"].tolist() == order[50:100]
+    _edit(at, {0: {"incorrectly labelled": True}})
+    table = _session(small_project).tag_table().set_index("id")
+    assert bool(table.loc[order[50], "incorrectly labelled"]) is True
+    assert int(table["incorrectly labelled"].sum()) == 1
+
+
+def _submit(at, label: str):
+    return next(b for b in at.button if b.label == label).click().run()
+
+
+def test_categories_are_added_and_renamed_keeping_tags(app, small_project):
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    first = at.data_editor[0].value["id"].iloc[0]
+    at.text_input(key="new_category").set_value("dark")
+    _submit(at, "Add the category")
+    assert not at.exception and not errors(at)
+    assert "dark" in at.data_editor[0].value.columns
+    _edit(at, {0: {"dark": True}})
+    at.selectbox(key="rename_from").set_value("dark")
+    at.text_input(key="rename_to").set_value("underexposed")
+    _submit(at, "Rename (tags are kept)")
+    assert not at.exception and not errors(at)
+    table = _session(small_project).tag_table().set_index("id")
+    assert "dark" not in table.columns and bool(table.loc[first, "underexposed"])
+    at.text_input(key="new_category").set_value("UNDEREXPOSED")   # duplicate name
+    _submit(at, "Add the category")
+    assert not at.exception
+    assert errors(at), "a duplicate category name must show st.error"
+
+
+def test_error_page_shows_summary_and_exports(app, small_project):
+    session = _session(small_project)
+    session.tag(session.sample_ids()[0], "blurry")
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    assert not at.exception
+    assert "Work next on:** blurry" in texts(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download XLSX", "Download CSV"]
+
+
+def test_export_opens_as_xlsx_and_a_tagged_sheet_imports_back(app, small_project, tmp_path):
+    import openpyxl
+
+    session = _session(small_project)
+    xlsx = session.export(tmp_path / "tags.xlsx")
+    book = openpyxl.load_workbook(xlsx)
+    assert book.sheetnames and book.worksheets[0].max_row == len(session.sample_ids()) + 1
+
+    sheet = pd.read_csv(session.export(tmp_path / "tags.csv"), dtype=str, keep_default_na=False)
+    target = sheet.index[2]
+    sheet.loc[target, "blurry"] = "x"
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    at.file_uploader(key="tags_upload").set_value(
+        ("tags.csv", sheet.to_csv(index=False).encode(), "text/csv")).run()
+    at.button(key="tags_import").click().run()
+    assert not at.exception and not errors(at), errors(at)
+    assert at.success, "the import report is shown"
+    table = session.tag_table().set_index("id")
+    assert bool(table.loc[str(sheet.loc[target, "id"]), "blurry"]) is True
+
+    before = session.history()
+    broken = sheet.copy()
+    broken.loc[broken.index[0], "id"] = "no such example"
+    broken.loc[broken.index[1], "blurry"] = "x"
+    at.file_uploader(key="tags_upload").set_value(
+        ("bad.csv", broken.to_csv(index=False).encode(), "text/csv")).run()
+    at.button(key="tags_import").click().run()
+    assert not at.exception
+    assert any("Nothing was imported" in e or "cannot be imported" in e for e in errors(at))
+    assert len(session.history()) == len(before)
+
+
+# --------------------------------------------------------------------- training
+def test_training_shows_history_early_stopping_and_learning_curve(app, small_project):
+    at = app.run()
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception and not errors(at)
+    assert [m.value for m in at.metric][:2] == ["12", "epoch 7"]
+    history = mlstrat.open_project(small_project).run_history(
+        mlstrat.open_project(small_project).get_run("mismatch run").id)
+    numbers = chart_numbers(at)
+    assert round(float(history["val_loss"].iloc[-1]), 6) in numbers
+    assert 7 in numbers                                   # the early-stopping rule
+    assert round(0.5 * 1600 ** -0.5 + 0.1, 6) in numbers  # a learning-curve point
+    assert "Data needed:" in texts(at)
+
+
+# --------------------------------------------------------------------- tuning
+def test_tuning_choice_follows_the_constraints_typed_on_the_page(app, small_project):
+    from mlstrat.tuning import StudyResult
+
+    from tests.dashboard.dashboard_project import STUDY
+
+    proj = mlstrat.open_project(small_project)
+    result = StudyResult.from_project(proj, STUDY)
+    at = app.run()
+    at.switch_page("app_pages/tuning.py").run()
+    assert not at.exception and not errors(at)
+    assert len(at.get("vega_lite_chart")) == 2            # scores by C, and the choice
+    key = f"constraints_{STUDY}"
+    # no constraint: the best dev error wins
+    at.session_state[key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [0]}
+    at.run()
+    best = result.select().chosen
+    assert any(f"Chosen: {best} " in s.value for s in at.success), [s.value for s in at.success]
+    # a constraint nothing meets: no choice, and the page says why
+    at.session_state[key] = {"edited_rows": {}, "deleted_rows": [0],
+                             "added_rows": [{"metric": "dev_error", "op": "<", "threshold": 0}]}
+    at.run()
+    assert not at.exception
+    assert any("No candidate satisfies" in w.value for w in at.warning)
+    # a satisfiable constraint, then the chosen trial becomes a run
+    at.session_state[key] = {"edited_rows": {}, "deleted_rows": [0], "added_rows": [
+        {"metric": "dev_error", "op": "<=", "threshold": 1.0}]}
+    at.run()
+    at.button(key="log_best_run").click().run()
+    assert not at.exception and not errors(at)
+    assert proj.get_run(f"{STUDY}#{best}").config["study"] == STUDY
