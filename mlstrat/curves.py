@@ -35,7 +35,8 @@ from scipy.optimize import curve_fit
 from mlstrat.metrics import METRICS
 from mlstrat.stats import z_value
 
-__all__ = ["PowerLawFit", "DataNeeded", "LearningCurve", "fit_power_law", "learning_curve"]
+__all__ = ["PowerLawFit", "DataNeeded", "LearningCurve", "early_stopping_epoch", "fit_power_law",
+           "learning_curve"]
 
 
 def _power_law(m, a, b, c):
@@ -391,3 +392,15 @@ def learning_curve(estimator, train: tuple, dev: tuple, sizes: Sequence[float] |
     return LearningCurve(ms, [float(v) for v in tr], [float(v) for v in dv],
                          [float(v) for v in trs], [float(v) for v in dvs], reps, name,
                          int(ydv.size), fit, forecast, notes)
+
+
+def early_stopping_epoch(history: pd.DataFrame, monitor: str | None = None) -> int | None:
+    """The epoch early stopping keeps: the lowest ``monitor`` (default: val_loss,
+    else val_error). None if the history has no validation column.
+    """
+    cols = [monitor] if monitor else ["val_loss", "val_error"]
+    for col in cols:
+        if col in history.columns and history[col].notna().any():
+            row = history.loc[history[col].idxmin()]
+            return int(row["epoch"])
+    return None

@@ -7,11 +7,13 @@ row, for the ``diagnose`` command, the dashboard's upload page and
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from mlstrat.diagnose import Diagnosis, diagnose_predictions
 from mlstrat.store import SPLITS
 
 #: a predictions upload larger than this is refused before parsing
@@ -174,3 +176,14 @@ def read_predictions(source: str | Path | bytes, **limits) -> dict[str, pd.DataF
             raise FileNotFoundError(f"No predictions file at {path}.")
         source = path.read_bytes()
     return read_predictions_csv(source, **limits)
+
+
+def diagnose_frames(preds: dict[str, pd.DataFrame],
+                    human_error: float | Mapping[str, float] | None) -> Diagnosis | None:
+    """Diagnosis of predictions read by :func:`read_predictions`; None without a
+    'train' split (the ladder starts there)."""
+    if "train" not in preds:
+        return None
+    return diagnose_predictions(
+        {s: (f["y_true"].to_numpy(), f["y_pred"].to_numpy()) for s, f in preds.items()},
+        human=human_error)

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstrat.diagnose import Diagnosis, diagnose_predictions
-from mlstrat.store import Project, open_project
+from mlstrat.diagnose import Diagnosis, diagnose, diagnose_predictions
+from mlstrat.store import SPLITS, Project, Run, open_project
 
 
 @dataclass
@@ -119,3 +119,34 @@ def _predict(model: Any, split: str, pair: tuple, ids: Any) -> pd.DataFrame:
 def _params(model: Any) -> dict[str, Any]:
     params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
     return {"model": type(model).__name__, **params}
+
+
+def diagnosis_of_run(run: Run) -> tuple[Diagnosis, str]:
+    """The run's diagnosis: the stored one, else computed from its errors and sizes.
+
+    Returns
+    -------
+    (Diagnosis, source) with source ``'stored'`` or ``'computed'``.
+
+    Raises
+    ------
+    ValueError
+        When nothing is stored and the run has no training error.
+    """
+    if run.diagnosis:
+        try:
+            return Diagnosis.from_dict(run.diagnosis), "stored"
+        except (KeyError, TypeError, ValueError):
+            pass  # an older or foreign record: recompute from the numbers
+    if run.errors.get("train") is None:
+        stored = sorted(run.errors) or "none"
+        raise ValueError(
+            f"Run #{run.id} '{run.name}' has no training error, so it cannot be "
+            f"diagnosed (splits with an error: {stored}). Log the 'train' split "
+            "(its error or its predictions) with the run."
+        )
+    d = diagnose(human=run.human_error, train=run.errors["train"],
+                 train_dev=run.errors.get("train_dev"), dev=run.errors.get("dev"),
+                 test=run.errors.get("test"),
+                 sizes={k: v for k, v in run.sizes.items() if k in SPLITS})
+    return d, "computed"

@@ -102,3 +102,15 @@ def test_learning_curve_fractions_metric_and_errors():
     with pytest.raises(ValueError, match="'metric'"):
         learning_curve(DecisionTreeClassifier(), (X[:600], y[:600]), (X[600:], y[600:]),
                        metric="auc")
+
+
+def test_early_stopping_epoch_is_the_lowest_validation_loss():
+    import pandas as pd
+
+    from mlstrat.curves import early_stopping_epoch
+
+    history = pd.DataFrame({"epoch": [1, 2, 3, 4], "val_loss": [0.9, 0.4, 0.5, 0.6],
+                            "val_error": [0.3, 0.2, 0.1, 0.2]})
+    assert early_stopping_epoch(history) == 2
+    assert early_stopping_epoch(history, "val_error") == 3
+    assert early_stopping_epoch(history[["epoch"]]) is None

@@ -1,7 +1,6 @@
 """Glue shared by the dashboard pages: which project is open, cached reads
 keyed on the store's revision, and formatting. No computation lives here:
-anything that computes belongs in ``mlstrat`` (see ``_pending.py`` for the
-few functions still waiting to move there).
+anything that computes belongs in ``mlstrat``.
 """
 
 from __future__ import annotations
@@ -97,44 +96,31 @@ def project() -> mlstrat.Project:
         st.stop()
 
 
-def revision(proj: mlstrat.Project | None = None) -> tuple[int, ...]:
-    """A key that changes whenever the store is written.
-
-    The store keeps no revision number yet, so this reads the size and
-    modification time of the SQLite file and its write-ahead log (every
-    committed transaction touches one of them).
-    """
-    path = (proj or project()).path
-    key: list[int] = []
-    for p in (path, Path(f"{path}-wal")):
-        try:
-            s = p.stat()
-            key += [s.st_mtime_ns, s.st_size]
-        except FileNotFoundError:
-            key += [0, 0]
-    return tuple(key)
+def revision(proj: mlstrat.Project | None = None) -> int:
+    """The store's revision: grows with every committed write, from any process."""
+    return (proj or project()).revision()
 
 
 # --------------------------------------------------------------------- cached reads
 # Keyed on (path, revision) - never on a big frame (hashing a 50k+ row frame
 # samples it and can return stale results).
 @st.cache_data(show_spinner=False, max_entries=32)
-def runs_table(path: str, rev: tuple) -> pd.DataFrame:
+def runs_table(path: str, rev: int) -> pd.DataFrame:
     return _open(path).runs()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def run_record(path: str, rev: tuple, run_id: int):
+def run_record(path: str, rev: int, run_id: int):
     return _open(path).get_run(int(run_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def run_history(path: str, rev: tuple, run_id: int) -> pd.DataFrame:
+def run_history(path: str, rev: int, run_id: int) -> pd.DataFrame:
     return _open(path).run_history(int(run_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def run_predictions(path: str, rev: tuple, run_id: int, split: str | None) -> pd.DataFrame:
+def run_predictions(path: str, rev: int, run_id: int, split: str | None) -> pd.DataFrame:
     return _open(path).run_predictions(int(run_id), split)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _common as common
-from app_pages import _pending as pending
+from mlstrat.tracking import diagnosis_of_run
 
 st.title("Overview")
 proj = common.project()
@@ -18,7 +18,7 @@ if runs.empty:
 run_id = common.choose_run(runs, page="overview")
 run = common.run_record(path, rev, run_id)
 try:
-    diagnosis, source = pending.diagnosis_of_run(run)
+    diagnosis, source = diagnosis_of_run(run)
 except ValueError as exc:
     st.error(str(exc))
     st.stop()

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _common as common
-from app_pages import _pending as pending
+from mlstrat.predictions import read_features_csv, sample_per_split
 from mlstrat import charts
 from mlstrat.splits import compare_distributions, suggest_splits
 
@@ -80,7 +80,7 @@ else:
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     try:
-        frame, features = pending.read_features_csv(data)
+        frame, features = read_features_csv(data)
     except ValueError as exc:
         st.error(f"`{upload.name}` cannot be used: {exc}")
         st.stop()
@@ -100,7 +100,7 @@ chosen = st.multiselect("Compare", pairs, default=pairs[:2], key="splits_pairs",
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _compare(digest: str, a: str, b: str, features: tuple, _frame: pd.DataFrame):
-    part = pending.sample_per_split(_frame, [a, b])
+    part = sample_per_split(_frame, [a, b])
     return compare_distributions(part.loc[part["split"] == a, list(features)],
                                  part.loc[part["split"] == b, list(features)], n_threads=1)
 

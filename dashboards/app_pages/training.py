@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _common as common
-from app_pages import _pending as pending
+from mlstrat.curves import LearningCurve, early_stopping_epoch
 from mlstrat import charts
 
 st.title("Training")
@@ -23,7 +23,7 @@ if history.empty:
     st.info(f"Run #{run.id} '{run.name}' has no per-epoch history. Log it with "
             "`project.log_run(..., history=model.history_)`.")
 else:
-    best = run.config.get("best_epoch") or pending.early_stopping_epoch(history)
+    best = run.config.get("best_epoch") or early_stopping_epoch(history)
     cols = st.columns(3)
     cols[0].metric("Epochs trained", len(history))
     if best is not None:
@@ -44,7 +44,7 @@ if not stored:
             "and log its `to_dict()` as `config['learning_curve']`.")
     st.stop()
 try:
-    curve = pending.learning_curve_from_dict(stored)
+    curve = LearningCurve.from_dict(stored)
 except (TypeError, ValueError, KeyError) as exc:
     st.error(f"The stored learning curve cannot be read: {exc}")
     st.stop()

@@ -7,7 +7,7 @@ import hashlib
 import streamlit as st
 
 from app_pages import _common as common
-from app_pages import _pending as pending
+from mlstrat.predictions import diagnose_frames, read_predictions_csv
 
 st.title("Upload predictions")
 proj = common.project()
@@ -32,7 +32,7 @@ if uploaded is None:
 data = uploaded.getvalue()
 digest = hashlib.sha256(data).hexdigest()
 try:
-    preds = pending.read_predictions_csv(data)
+    preds = read_predictions_csv(data)
 except ValueError as exc:
     st.error(f"`{uploaded.name}` cannot be used: {exc} Nothing was stored.")
     st.stop()
@@ -51,7 +51,7 @@ if st.button("Create the run", type="primary", key="upload_create"):
         st.stop()
     try:
         with st.spinner(f"Storing {sum(counts.values()):,} predictions..."):
-            diagnosis = pending.diagnose_uploaded(preds, human)
+            diagnosis = diagnose_frames(preds, human)
             run_id = proj.log_run(name.strip(), config={"source": uploaded.name},
                                   human_error=human, diagnosis=diagnosis, predictions=preds)
     except ValueError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from mlstrat.diagnose import diagnose, diagnose_predictions
+from mlstrat.diagnose import diagnose
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,12 +32,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     human = _human(args.human)
     if args.predictions:
-        from mlstrat.predictions import read_predictions
+        from mlstrat.predictions import diagnose_frames, read_predictions
 
         preds = read_predictions(args.predictions)
-        result = diagnose_predictions(
-            {s: (f["y_true"].to_numpy(), f["y_pred"].to_numpy()) for s, f in preds.items()},
-            human=human)
+        result = diagnose_frames(preds, human)
+        if result is None:
+            raise ValueError(f"{args.predictions} has no 'train' rows; the error ladder "
+                             f"starts at the training error. Splits found: {sorted(preds)}.")
         record = {"predictions": preds}
     else:
         sizes = _sizes(args.sizes)

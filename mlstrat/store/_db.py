@@ -78,6 +78,7 @@ class Database:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("UPDATE store_revision SET n = n + 1")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -131,6 +132,11 @@ class Database:
                 "CREATE TABLE IF NOT EXISTS schema_versions ("
                 " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
             )
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS store_revision ("
+                " id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)"
+            )
+            c.execute("INSERT OR IGNORE INTO store_revision (id, n) VALUES (1, 0)")
 
     def migrate(self, component: str, migrations: Sequence[str]) -> None:
         """Bring ``component``'s tables up to ``len(migrations)``.
@@ -157,6 +163,11 @@ class Database:
                 "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
                 (component, len(migrations)),
             )
+
+    def revision(self) -> int:
+        """A number that grows with every committed write, from any process:
+        a cheap cache key for readers such as the dashboard."""
+        return int(self.read().execute("SELECT n FROM store_revision").fetchone()[0])
 
     def version(self, component: str) -> int:
         row = self.read().execute(

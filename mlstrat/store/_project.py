@@ -56,6 +56,10 @@ class Project(RunsMixin, SessionsMixin, StudiesMixin):
         """The SQLite file."""
         return self._db.path
 
+    def revision(self) -> int:
+        """Grows with every committed write (any process): a cache key."""
+        return self._db.revision()
+
     def close(self) -> None:
         self._db.close()
 

@@ -13,7 +13,7 @@ from mlstrat.diagnose import diagnose
 from mlstrat.errors import new_session
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
-# the pages' helper modules (app_pages._pending, ...) for unit tests
+# the pages' helper modules (app_pages._common, ...) for unit tests
 if str(APP.parent) not in sys.path:
     sys.path.insert(0, str(APP.parent))
 

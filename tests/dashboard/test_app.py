@@ -215,12 +215,12 @@ def _has_button(at) -> bool:
 
 
 def test_an_upload_over_the_size_limit_is_refused(monkeypatch):
-    from app_pages import _pending
+    from mlstrat import predictions
 
     with pytest.raises(ValueError, match="the limit is 1 MB"):
-        _pending.read_predictions_csv(b"x" * (2 * 2**20), max_bytes=2**20)
+        predictions.read_predictions_csv(b"x" * (2 * 2**20), max_bytes=2**20)
     with pytest.raises(ValueError, match="3 rows; the limit is 2"):
-        _pending.read_predictions_csv(b"split,y_true,y_pred\n" + b"dev,1,1\n" * 3, max_rows=2)
+        predictions.read_predictions_csv(b"split,y_true,y_pred\n" + b"dev,1,1\n" * 3, max_rows=2)
 
 
 # --------------------------------------------------------------------- splits

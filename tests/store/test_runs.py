@@ -168,3 +168,13 @@ def test_runs_with_and_without_a_diagnosis_list_together(project):
     project.log_run("bare", errors={"train": 0.2})
     problems = project.runs()["problem"]
     assert problems[0] == "variance" and pd.isna(problems[1])
+
+
+def test_revision_grows_with_every_write_from_any_handle(tmp_path):
+    first, second = open_project(tmp_path), open_project(tmp_path)
+    before = first.revision()
+    second.log_run("a", errors={"dev": 0.1})
+    assert first.revision() == before + 1
+    with pytest.raises(ValueError):
+        second.log_run("bad", errors={"dev": 2.0})
+    assert first.revision() == before + 1  # a refused write changes nothing
