@@ -99,7 +99,8 @@ def ladder_chart(diagnosis_frame: pd.DataFrame) -> alt.VConcatChart:
         base.mark_point(filled=True, size=90).encode(
             x=x_rung, y="pct:Q",
             tooltip=["label:N", alt.Tooltip("pct:Q", format=".2f"), "n:Q"]),
-        base.mark_errorbar().encode(x=x_rung, y="low_pct:Q", y2="high_pct:Q"),
+        base.mark_errorbar().encode(x=x_rung, y=alt.Y("low_pct:Q", title="error (%)"),
+                                    y2="high_pct:Q"),
         base.mark_text(dx=18, align="left").encode(x=x_rung, y="pct:Q", text="text:N"),
     ).properties(title="Error ladder (95% intervals)", width=420, height=220)
     gbase = alt.Chart(gaps)
@@ -109,8 +110,10 @@ def ladder_chart(diagnosis_frame: pd.DataFrame) -> alt.VConcatChart:
             x=x_gap, y=alt.Y("pct:Q", title="gap (pt)"),
             color=alt.Color("verdict:N", scale=_VERDICT_COLORS, title="verdict"),
             tooltip=["label:N", alt.Tooltip("pct:Q", format="+.2f"), "verdict:N"]),
-        gbase.mark_errorbar(color="black").encode(x=x_gap, y="low_pct:Q", y2="high_pct:Q"),
-        alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="black").encode(y="zero:Q"),
+        gbase.mark_errorbar(color="black").encode(
+            x=x_gap, y=alt.Y("low_pct:Q", title="gap (pt)"), y2="high_pct:Q"),
+        alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="black").encode(
+            y=alt.Y("zero:Q", title="gap (pt)")),
     ).properties(title="Gaps: avoidable bias, variance, data mismatch, dev overfitting",
                  width=420, height=220)
     return alt.vconcat(top, bottom)
