@@ -30,6 +30,11 @@ __all__ = [
     "distribution_chart",
     "selection_chart",
     "split_plan_chart",
+    "error_ceilings_chart",
+    "error_slices_chart",
+    "mislabel_candidates_chart",
+    "score_by_param_chart",
+    "progress_chart",
 ]
 
 #: most rows a chart carries (Altair refuses more than 5000 by default)

@@ -28,8 +28,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _progress(total: int | None):
+def _progress(total: int | None, halving: bool = False):
+    """One line per finished trial (a trial of successive halving reports once
+    per rung, so there the count is of evaluations, with no total)."""
     count = {"n": 0}
+    total = None if halving else total
 
     def show(trial: dict[str, Any]) -> None:
         count["n"] += 1
@@ -37,7 +40,8 @@ def _progress(total: int | None):
         value = trial["value"]
         score = f"{metric}={value:.4f}" if value is not None else trial["error"].splitlines()[0]
         of = f"/{total}" if total else ""
-        print(f"[{count['n']}{of}] trial {trial['number']:>3} {trial['state']:<8} {score}"
+        rung = f" rung {trial['rung']}" if halving else ""
+        print(f"[{count['n']}{of}] trial {trial['number']:>3}{rung} {trial['state']:<8} {score}"
               f"  epochs={trial['epochs']}  {trial['seconds']:.1f}s", flush=True)
 
     return show
@@ -58,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
           f"{', '.join(config.space)}", flush=True)
     try:
         result = run_config(config, project=project, n_jobs=args.n_jobs, client=client,
-                            callback=_progress(config.n_trials))
+                            callback=_progress(config.n_trials, config.strategy["kind"] in
+                                              ("halving", "successive_halving", "hyperband")))
     finally:
         if client is not None:
             client.close()
