@@ -23,6 +23,8 @@ st.set_page_config(page_title="mlstrat", page_icon=":material/insights:", layout
 
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/stairs:", default=True),
+    st.Page("app_pages/first_system.py", title="First system", icon=":material/rocket_launch:"),
+    st.Page("app_pages/compare.py", title="Compare runs", icon=":material/compare_arrows:"),
     st.Page("app_pages/training.py", title="Training", icon=":material/show_chart:"),
     st.Page("app_pages/tuning.py", title="Tuning", icon=":material/tune:"),
     st.Page("app_pages/error_analysis.py", title="Error analysis",

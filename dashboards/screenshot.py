@@ -28,8 +28,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 #: url path of each page (st.Page derives it from the file name; the default page is "")
-PAGE_PATHS = {"overview": "", "training": "training", "tuning": "tuning",
-              "error_analysis": "error_analysis", "splits": "splits", "upload": "upload"}
+PAGE_PATHS = {"overview": "", "first_system": "first_system", "compare": "compare",
+              "training": "training", "tuning": "tuning", "error_analysis": "error_analysis",
+              "splits": "splits", "upload": "upload"}
 
 
 def free_port() -> int:

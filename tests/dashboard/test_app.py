@@ -12,7 +12,8 @@ import pytest
 import mlstrat
 from tests.dashboard.dashboard_project import APP, MISMATCH
 
-PAGES = ["overview", "training", "tuning", "error_analysis", "splits", "upload"]
+PAGES = ["overview", "first_system", "compare", "training", "tuning", "error_analysis",
+         "splits", "upload"]
 
 
 # --------------------------------------------------------------------- helpers

@@ -90,9 +90,10 @@ def _check_error_analysis(page, tmp_path, project) -> None:
 
 
 CHECKS = {"overview": _check_overview, "error_analysis": _check_error_analysis}
+PAGES = list(PAGE_PATHS)
 
 
-@pytest.mark.parametrize("name", list(PAGE_PATHS))
+@pytest.mark.parametrize("name", PAGES)
 def test_page_renders_in_a_real_browser(browser_page, name, tmp_path):
     page, url, project = browser_page
     open_page(page, url, name)

@@ -1,0 +1,125 @@
+"""Compare runs: did the change help? Two runs paired on the same dev examples
+(``mlstrat.baseline.compare_runs``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import _common as common
+from mlstrat.baseline import RunComparison, compare_runs
+from mlstrat.tracking import diagnosis_of_run
+
+SPLITS = ("dev", "test", "train_dev", "train")
+
+st.title("Compare runs")
+proj = common.project()
+path, rev = str(proj.folder), common.revision(proj)
+runs = common.runs_table(path, rev)
+st.markdown(
+    "Two runs side by side: the error of each split, which gaps moved, and a paired "
+    "test on the examples both runs predicted (exact McNemar for error rates, a paired "
+    "t-test on squared errors for regression). A difference is **real** when the test "
+    "rejects noise at 95%."
+)
+if runs.empty:
+    common.no_runs_notice()
+if len(runs) < 2:
+    st.info("This project has a single run: build or log another one to compare.")
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _compare(path: str, rev: int, run_a: int, run_b: int,
+             split: str) -> tuple[RunComparison | None, str | None]:
+    try:
+        return compare_runs(common._open(path), run_a, run_b, split=split), None
+    except (KeyError, ValueError) as exc:
+        return None, str(exc).strip("'\"")
+
+
+ids = [int(i) for i in runs["id"].tolist()][::-1]  # newest first
+names = dict(zip(runs["id"].astype(int), runs["name"].astype(str)))
+
+
+def _label(i: int) -> str:
+    return f"#{i} {names[i]}"
+
+
+c1, c2, c3 = st.columns([2, 2, 1])
+run_a = c1.selectbox("Run A (before)", ids, index=1, format_func=_label, key="compare_a")
+run_b = c2.selectbox("Run B (after the change)", ids, index=0, format_func=_label,
+                     key="compare_b")
+split = c3.selectbox("Paired on", SPLITS, key="compare_split")
+if run_a == run_b:
+    st.warning("Choose two different runs.")
+    st.stop()
+
+comparison, problem = _compare(path, rev, int(run_a), int(run_b), split)
+if problem is not None:
+    st.error(f"The runs cannot be compared: {problem}")
+    st.stop()
+
+# ----------------------------------------------------------------- the paired test
+st.subheader(f"Paired test on the {split} set")
+if comparison.matched:
+    t = comparison.test
+    verdict = {"better": "B is better: the difference is real",
+               "worse": "B is worse: the difference is real",
+               "no real difference": "no real difference: noise"}[comparison.verdict]
+    if comparison.task == "classification":
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("b: right only by A", f"{t['b']:,}")
+        m2.metric("c: right only by B", f"{t['c']:,}")
+        m3.metric("p-value (exact McNemar)", f"{t['pvalue']:.3g}")
+        m4.metric("Error B - A", f"{100 * t['change']:+.2f} pt",
+                  delta=f"{common.pct(t['error_a'], 2)} -> {common.pct(t['error_b'], 2)}",
+                  delta_color="off")
+    else:
+        m1, m2, m3 = st.columns(3)
+        m1.metric("MSE A", f"{t['mse_a']:.4g}")
+        m2.metric("MSE B", f"{t['mse_b']:.4g}")
+        m3.metric("p-value (paired t-test)", f"{t['pvalue']:.3g}")
+    (st.success if comparison.verdict == "better" else
+     st.error if comparison.verdict == "worse" else st.info)(f"Verdict: {verdict}.")
+    st.markdown(comparison.message)
+else:  # a run without stored predictions, or dev sets that differ
+    st.warning(f"No paired test: {comparison.message}")
+
+# ----------------------------------------------------------------- ladders and gaps
+frame = comparison.to_frame()
+rungs = frame[frame["kind"] == "rung"][["label", "a", "b", "change"]] \
+    .rename(columns={"label": "error of", "a": f"A #{run_a}", "b": f"B #{run_b}",
+                     "change": "B - A"})
+gaps = frame[frame["kind"] == "gap"][["label", "a", "b", "change", "moved"]] \
+    .rename(columns={"label": "gap", "a": f"A #{run_a}", "b": f"B #{run_b}",
+                     "change": "B - A"})
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Errors per split")
+    st.dataframe(rungs, hide_index=True, key="compare_rungs",
+                 column_config=common.pct_columns(rungs, list(rungs.columns[1:])))
+with right:
+    st.subheader("Gaps")
+    if gaps.empty:
+        st.caption("Neither run has the splits a gap needs (train and another split).")
+    else:
+        st.dataframe(gaps, hide_index=True, key="compare_gaps",
+                     column_config=common.pct_columns(gaps, list(gaps.columns[1:4])))
+        st.caption("A gap *moved* when one run's value lies outside the other's "
+                   f"{comparison.confidence:.0%} interval.")
+
+st.subheader("Both ladders")
+charts = st.columns(2, gap="large")
+for column, run_id, side in ((charts[0], run_a, "A"), (charts[1], run_b, "B")):
+    with column:
+        st.markdown(f"**{side}: {_label(run_id)}**")
+        try:
+            diagnosis, _ = diagnosis_of_run(common.run_record(path, rev, run_id))
+        except ValueError as exc:
+            st.caption(f"No ladder: {exc}")
+            continue
+        st.markdown(f"Primary problem: {common.problem_label(diagnosis.primary)}")
+        st.altair_chart(diagnosis.chart(), key=f"compare_ladder_{side}")
+
+with st.expander("Comparison as text"):
+    st.code(str(comparison), language=None)

@@ -1,0 +1,240 @@
+"""AppTest checks of the "First system" and "Compare runs" pages: a small
+generated table built into runs (5 epochs), bad input refused with nothing
+written, and the paired test of two runs shown as compare_runs computes it."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlstrat
+from mlstrat.baseline import compare_runs
+from tests.dashboard.dashboard_project import APP
+from tests.dashboard.test_app import errors, texts
+
+FIRST = "app_pages/first_system.py"
+COMPARE = "app_pages/compare.py"
+
+
+# --------------------------------------------------------------------- helpers
+def _table(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    """A numeric, a categorical and a text column; the label depends on the first two."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue"], n)
+    note = [" ".join(rng.choice(["big", "small", "old", "new", "shiny"], 4)) for _ in range(n)]
+    label = ((x + (color == "red") + 0.5 * rng.normal(size=n)) > 0.5).astype(int)
+    return pd.DataFrame({"x": x, "color": color, "note": note, "label": label,
+                         "constant_target": 1})
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def _n_runs(folder) -> int:
+    return len(mlstrat.open_project(folder).runs())
+
+
+@pytest.fixture
+def empty_project(tmp_path, monkeypatch):
+    folder = tmp_path / "empty"
+    mlstrat.open_project(folder).close()
+    monkeypatch.setenv("MLSTRAT_PROJECT", str(folder))
+    return folder
+
+
+@pytest.fixture
+def first_page(empty_project):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page(FIRST).run()
+    assert not at.exception
+    return at
+
+
+def _upload(at, data: bytes, name: str = "table.csv", mime: str = "text/csv"):
+    at.file_uploader(key="first_system_file").set_value((name, data, mime)).run()
+    assert not at.exception
+    return at
+
+
+def _build(at, *, target: str = "label", hidden: str = ""):
+    at.selectbox(key="fs_target").set_value(target)
+    at.number_input(key="fs_epochs").set_value(5)
+    at.number_input(key="fs_review").set_value(10)
+    at.number_input(key="fs_human").set_value(1.0)
+    at.text_input(key="fs_hidden").set_value(hidden)
+    at.run()
+    at.button(key="fs_build").click().run()
+    assert not at.exception
+    return at
+
+
+# --------------------------------------------------------------------- first system
+def test_the_new_pages_render_on_an_empty_and_on_the_small_project(first_page, app):
+    assert first_page.title[0].value == "First system"
+    assert not errors(first_page)
+    first_page.switch_page(COMPARE).run()
+    assert not first_page.exception
+    at = app.run()
+    for page in (FIRST, COMPARE):
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert not errors(at), (page, errors(at))
+
+
+def test_build_stores_runs_and_shows_the_diagnosis(first_page, empty_project):
+    at = _upload(first_page, _csv(_table()))
+    assert not errors(at)
+    roles = at.data_editor[0].value.set_index("name")["role"].to_dict()
+    assert roles == {"x": "numeric", "color": "categorical", "note": "text",
+                     "constant_target": "drop"}
+
+    _build(at)
+    assert not errors(at), errors(at)
+    proj = mlstrat.open_project(empty_project)
+    runs = proj.runs()
+    assert len(runs) == 4  # trivial, linear, two networks
+    chosen = [int(i) for i in runs["id"]
+              if proj.get_run(int(i)).config["baseline"]["chosen"]]
+    assert len(chosen) == 1
+    primary = proj.get_run(chosen[0]).diagnosis["primary"]
+    from app_pages._common import problem_label
+
+    assert f"Primary problem: {problem_label(primary)}" in texts(at)
+    assert at.get("vega_lite_chart"), "no ladder chart"
+    assert len(proj.error_sessions()) == 1
+    assert at.session_state["error_session"] == int(proj.error_sessions()["id"].iloc[0])
+    assert "First iteration in this project" in texts(at)
+
+    # an iteration with another network: compared with the previous best
+    _build(at, hidden="8")
+    assert not errors(at), errors(at)
+    assert _n_runs(empty_project) == 7  # trivial, linear, one network
+    assert any("McNemar exact" in t for t in texts(at).splitlines())
+
+
+def test_a_role_override_reaches_the_runs(first_page, empty_project):
+    data = _csv(_table())
+    at = _upload(first_page, data)
+    key = f"fs_roles_{hashlib.sha256(data).hexdigest()[:12]}_label_None_None"
+    assert key in at.session_state
+    at.session_state[key] = {"edited_rows": {1: {"role": "drop"}}, "added_rows": [],
+                             "deleted_rows": []}
+    at.run()
+    assert "color -> drop" in texts(at)
+    _build(at)
+    assert not errors(at), errors(at)
+    proj = mlstrat.open_project(empty_project)
+    config = proj.get_run(int(proj.runs()["id"].iloc[-1])).config["baseline"]
+    assert config["roles"]["color"] == "drop"
+    assert config["features"] == ["x"]
+
+
+@pytest.mark.parametrize("data, target, message", [
+    (_csv(_table()), "constant_target", "single class"),
+    (_csv(_table(n=12)), "label", "Too few rows"),
+])
+def test_bad_input_shows_the_library_message_and_stores_nothing(first_page, empty_project,
+                                                                data, target, message):
+    at = _upload(first_page, data)
+    _build(at, target=target)
+    assert any(message in e for e in errors(at)), errors(at)
+    assert _n_runs(empty_project) == 0
+    assert mlstrat.open_project(empty_project).error_sessions().empty
+
+
+def test_a_domain_and_a_group_reach_the_runs(first_page, empty_project):
+    frame = _table()
+    frame["patient"] = [f"{c}-{i % 40}" for i, c in enumerate(frame["color"])]
+    at = _upload(first_page, _csv(frame))
+    at.selectbox(key="fs_domain_col").set_value("color").run()
+    at.selectbox(key="fs_domain_value").set_value("red").run()
+    at.selectbox(key="fs_group").set_value("patient").run()
+    roles = at.data_editor[0].value.set_index("name")["role"].to_dict()
+    assert (roles["color"], roles["patient"]) == ("drop", "id")
+    _build(at)
+    assert not errors(at), errors(at)
+    proj = mlstrat.open_project(empty_project)
+    config = proj.get_run(int(proj.runs()["id"].iloc[-1])).config["baseline"]
+    assert (config["domain"], config["group"]) == ("color=red", "patient")
+    dev = proj.run_predictions(int(proj.runs()["id"].iloc[-1]), "dev")
+    assert set(frame.loc[dev["id"].astype(int), "color"]) == {"red"}
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (b"PK\x03\x04 this is not a workbook", "table.xlsx", "Could not parse"),
+    (b"", "table.csv", "cannot be used"),
+    (b"only_one_column\n1\n2\n", "table.csv", "single column"),
+])
+def test_a_file_that_cannot_be_read_shows_an_error(first_page, empty_project, data, name,
+                                                   message):
+    at = _upload(first_page, data, name)
+    assert any(message in e for e in errors(at)), errors(at)
+    assert not at.button  # no Build button
+    assert _n_runs(empty_project) == 0
+
+
+# --------------------------------------------------------------------- compare runs
+def _paired_runs(folder) -> tuple[int, int]:
+    """Two runs on the same 200 dev examples: A wrong on 40, B on 15 of them and 5 new."""
+    proj = mlstrat.open_project(folder)
+    y = np.r_[np.zeros(100, int), np.ones(100, int)]
+    a, b = y.copy(), y.copy()
+    a[:40] = 1 - a[:40]
+    b[25:40] = 1 - b[25:40]
+    b[150:155] = 1 - b[150:155]
+    ids = [f"r{i}" for i in range(200)]
+
+    def dev(pred):
+        return {"dev": pd.DataFrame({"id": ids, "y_true": y, "y_pred": pred})}
+
+    sizes = {"train": 1000, "dev": 200}
+    ra = proj.log_run("A", errors={"train": 0.1, "dev": 0.2}, sizes=sizes, predictions=dev(a))
+    rb = proj.log_run("B", errors={"train": 0.08, "dev": 0.1}, sizes=sizes,
+                      predictions=dev(b))
+    return ra, rb
+
+
+def test_compare_shows_the_mcnemar_numbers_of_compare_runs(app, small_project):
+    ra, rb = _paired_runs(small_project)
+    expected = compare_runs(mlstrat.open_project(small_project), ra, rb)
+    at = app.run()
+    at.switch_page(COMPARE).run()
+    assert not at.exception
+    assert not errors(at), errors(at)
+    assert at.selectbox(key="compare_a").value == ra  # default: the two newest
+    assert at.selectbox(key="compare_b").value == rb
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["b: right only by A"] == str(expected.test["b"])
+    assert shown["c: right only by B"] == str(expected.test["c"])
+    assert shown["p-value (exact McNemar)"] == f"{expected.test['pvalue']:.3g}"
+    assert (expected.test["b"], expected.test["c"]) == (5, 25)
+    assert any("B is better: the difference is real" in s.value for s in at.success)
+
+
+def test_compare_runs_without_predictions_warns(app, small_project):
+    proj = mlstrat.open_project(small_project)
+    at = app.run()
+    at.switch_page(COMPARE).run()
+    at.selectbox(key="compare_a").set_value(int(proj.get_run("bias run").id))
+    at.selectbox(key="compare_b").set_value(int(proj.get_run("mismatch run").id)).run()
+    assert not at.exception
+    assert any("stored no 'dev' predictions" in w.value for w in at.warning)
+    assert not at.metric
+
+
+def test_compare_runs_whose_dev_sets_differ_warns(app, small_project):
+    ra, _ = _paired_runs(small_project)
+    proj = mlstrat.open_project(small_project)
+    at = app.run()
+    at.switch_page(COMPARE).run()
+    at.selectbox(key="compare_a").set_value(ra)
+    at.selectbox(key="compare_b").set_value(int(proj.get_run("mismatch run").id)).run()
+    assert not at.exception
+    assert any("sets differ" in w.value for w in at.warning), [w.value for w in at.warning]
