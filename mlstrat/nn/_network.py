@@ -23,6 +23,7 @@ from mlstrat.nn._validation import check_choice, check_finite_rows, check_number
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 _CHUNK = 8192
+_ZEROS_LIMIT = 2**21  # elements of the per-batch-size zeros matrix for fast ReLU
 
 
 def make_rng(random_state):
@@ -270,9 +271,10 @@ class Sequential:
 
         ``extras`` holds a ones vector (bias gradients as ``ones @ delta``), a
         zeros matrix per ReLU layer (``np.maximum`` against a same-shaped array
-        takes NumPy's vectorised loop; a broadcast scalar does not) and the
-        row offsets used to address the true class of each row in a flat
-        ``(m, k)`` array.
+        takes NumPy's vectorised loop, a broadcast scalar does not; only up to
+        ``_ZEROS_LIMIT`` elements, else None), a bool buffer per ReLU layer for
+        relu'(Z), the row offsets addressing each row's true class in a flat
+        ``(m, k)`` array, and small buffers for the softmax cross-entropy step.
         """
         workspace = self.__dict__.setdefault("_workspace", {})
         if m not in workspace:
@@ -282,13 +284,19 @@ class Sequential:
                 [np.empty((m, dense.units), dtype=self._dtype) for dense in self._dense]
                 for _ in range(3))
             widths = [d.units for d in self._dense if d.activation == "relu"]
-            zeros = np.zeros(m * max(widths, default=0), dtype=self._dtype)
+            size = m * max(widths, default=0)
+            zeros = np.zeros(size, dtype=self._dtype) if size <= _ZEROS_LIMIT else None
             k = self._dense[-1].units
             extras = {"ones": np.ones(m, dtype=self._dtype),
                       "zeros": [zeros[:m * d.units].reshape(m, d.units)
-                                if d.activation == "relu" else None for d in self._dense],
+                                if d.activation == "relu" and zeros is not None else None
+                                for d in self._dense],
+                      "relu_mask": [np.empty((m, d.units), dtype=bool)
+                                    if d.activation == "relu" else None for d in self._dense],
                       "row_base": np.arange(m, dtype=np.intp) * k,
-                      "flat_index": np.empty(m, dtype=np.intp)}
+                      "flat_index": np.empty(m, dtype=np.intp),
+                      "row_loss": np.empty(m, dtype=np.float64),
+                      "delta_flat": Ds[-1].reshape(-1)}
             workspace[m] = (Zs, As, Ds, extras)
         return workspace[m]
 
@@ -299,7 +307,7 @@ class Sequential:
         applied (its output buffer is left for the caller to fill).
         """
         Zs, As, _, extras = self._workspace_for(A.shape[0])
-        zeros = extras["zeros"]
+        zeros, relu_masks = extras["zeros"], extras["relu_mask"]
         cache = []
         last = len(self._dense) - 1
         for i, dense in enumerate(self._dense):
@@ -309,18 +317,22 @@ class Sequential:
                 A = A * mask
             Z = np.matmul(A, self._W[i], out=Zs[i])
             Z += self._b[i]
+            relu_mask = None
             if i == last and not last_activation:
                 out = As[i]
-            elif zeros[i] is not None:
-                out = np.maximum(Z, zeros[i], out=As[i])
+            elif relu_masks[i] is not None:
+                if training:  # relu'(Z) as a bool mask, taken while Z is in cache
+                    relu_mask = np.greater_equal(Z, 0, out=relu_masks[i])
+                out = (np.maximum(Z, zeros[i], out=As[i]) if zeros[i] is not None
+                       else ACTIVATIONS["relu"](Z, out=As[i]))
             else:
                 out = ACTIVATIONS[dense.activation](Z, out=As[i])
-            cache.append((A, Z, out, mask))
+            cache.append((A, Z, out, mask, relu_mask))
             A = out
         return A, cache
 
     def _output_delta(self, Y, cache, m):
-        _, Z, out, _ = cache[-1]
+        _, Z, out = cache[-1][:3]
         delta = self._loss.delta(Z, out, Y)
         if not self._loss.fuses_activation:
             DERIVATIVES[self._dense[-1].activation](Z, out, delta)
@@ -334,19 +346,46 @@ class Sequential:
         """Backpropagate the output layer's dJ/dZ ``delta`` into ``self._grads``."""
         _, _, deltas, extras = self._workspace_for(m)
         ones = extras["ones"]
+        decay = self._l2_decay(m, extras)
         for i in range(len(self._dense) - 1, -1, -1):
-            A_in, _, _, mask = cache[i]
+            A_in, mask = cache[i][0], cache[i][3]
             np.matmul(A_in.T, delta, out=self._gW[i])
             np.matmul(ones, delta, out=self._gb[i])
-            dense = self._dense[i]
-            add_penalty_gradient(self._W[i], self._gW[i], dense.l2, dense.l1, m,
-                                 self._scratch[i])
+            if decay is None:
+                dense = self._dense[i]
+                add_penalty_gradient(self._W[i], self._gW[i], dense.l2, dense.l1, m,
+                                     self._scratch[i])
             if i > 0:
                 delta = np.matmul(delta, self._W[i].T, out=deltas[i - 1])
                 if mask is not None:
                     delta *= mask
-                _, Z_prev, out_prev, _ = cache[i - 1]
-                DERIVATIVES[self._dense[i - 1].activation](Z_prev, out_prev, delta)
+                _, Z_prev, out_prev, _, relu_mask = cache[i - 1]
+                if relu_mask is not None:
+                    np.multiply(delta, relu_mask, out=delta)
+                else:
+                    DERIVATIVES[self._dense[i - 1].activation](Z_prev, out_prev, delta)
+        if decay is not None:  # the L2 gradient of all layers in two whole-buffer passes
+            scratch = np.multiply(self._params, decay, out=extras["flat_scratch"])
+            self._grads += scratch
+
+    def _l2_decay(self, m, extras):
+        """Flat ``(l2 / m)`` per weight, 0 per bias, when the penalty is L2 only.
+
+        ``params * decay`` is exactly ``add_penalty_gradient``'s per-layer term
+        (same float scalar per layer) and 0 on the biases; None when some
+        layer has an L1 term or no layer has a penalty.
+        """
+        if "decay" not in extras:
+            decay = None
+            if any(d.l2 for d in self._dense) and not any(d.l1 for d in self._dense):
+                decay = np.zeros_like(self._params)
+                offset = 0
+                for W, b, dense in zip(self._W, self._b, self._dense):
+                    decay[offset:offset + W.size] = self._dtype.type(dense.l2 / m)
+                    offset += W.size + b.size
+                extras["flat_scratch"] = np.empty_like(self._params)
+            extras["decay"] = decay
+        return extras["decay"]
 
     def _penalty(self, m):
         return sum(penalty(W, d.l2, d.l1, m) for W, d in zip(self._W, self._dense))
@@ -372,22 +411,23 @@ class Sequential:
         error, delta) for class indices ``y``, sharing the row maxima and the
         row sums of exponentials instead of recomputing them.
         """
-        _, Z, out, _ = layer_cache
+        _, Z, out = layer_cache[:3]
         _, _, deltas, extras = self._workspace_for(m)
         flat = np.add(extras["row_base"], y, out=extras["flat_index"])
-        zmax = Z.max(axis=1, keepdims=True)
+        add, f64 = np.add.reduce, np.float64
+        zmax = np.maximum.reduce(Z, axis=1, keepdims=True)
         np.subtract(Z, zmax, out=out)
         np.exp(out, out=out)
-        sums = out.sum(axis=1, keepdims=True)
+        sums = add(out, axis=1, keepdims=True)
         out /= sums
-        # loss = mean(zmax + log(sum exp(Z - zmax)) - z_true), in float64
-        total = (zmax.sum(dtype=np.float64) + np.log(sums, dtype=np.float64).sum()
-                 - np.take(Z, flat).sum(dtype=np.float64))
-        loss = float(total / m)
+        # loss = mean(zmax + log(sum exp(Z - zmax)) - z_true), summed in float64
+        row_loss = np.subtract(zmax[:, 0], Z.take(flat), out=extras["row_loss"], dtype=f64)
+        row_loss += np.log(sums[:, 0], dtype=f64)
+        loss = float(add(row_loss) / m)
         error = np.count_nonzero(out.argmax(axis=1) != y) / m
         delta = deltas[-1]
         np.copyto(delta, out)
-        delta.reshape(-1)[flat] -= 1
+        extras["delta_flat"][flat] -= 1  # a flat view of delta
         delta *= self._dtype.type(1.0 / m)
         return loss, error, delta
 
@@ -472,10 +512,12 @@ class Sequential:
         order = self._rng.permutation(n) if shuffle else np.arange(n)
         snapshot = self._params.copy()
         loss_sum = error_sum = 0.0
+        batch = np.empty((size, X.shape[1]), dtype=X.dtype)  # rows gathered here
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n, size):
                 idx = order[start:start + size]
-                Xb = self._normalize(X[idx], inplace=True)
+                Xb = np.take(X, idx, axis=0, out=batch[:idx.size])
+                Xb = self._normalize(Xb, inplace=True)
                 loss, error = self._train_batch(Xb, Y[idx], optimizer, lr)
                 if not math.isfinite(loss):
                     return self._diverged(snapshot, lr)
