@@ -71,9 +71,11 @@ def main() -> None:
     except FileNotFoundError:
         _missing_project(path)
         st.stop()
+        return  # st.stop() only raises under a Streamlit runtime
     except StoreError as exc:
         st.error(f"`{path}` cannot be opened as an mlstrat project: {exc}")
         st.stop()
+        return
     st.sidebar.caption(f"Store: `{proj.path}`")
     page.run()
 
