@@ -432,6 +432,7 @@ def _tuning_axis(name: str, spec) -> tuple[str, alt.X, str]:
 
 
 def score_by_param_chart(frame: pd.DataFrame, space, *, metric: str = "value",
+                         label: str | None = None,
                          greater_is_better: bool = False) -> alt.HConcatChart:
     """Each finished trial's score against each hyperparameter, each on its own
     scale. ``frame`` is ``StudyResult.to_frame()`` (columns ``number``,
@@ -458,14 +459,14 @@ def score_by_param_chart(frame: pd.DataFrame, space, *, metric: str = "value",
         if kind == "N":
             data[name] = data[name].astype(str)
         charts.append(alt.Chart(data).mark_circle(size=60, opacity=0.7).encode(
-            x=x, y=alt.Y(f"{metric}:Q", title=metric),
+            x=x, y=alt.Y(f"{metric}:Q", title=label or metric),
             color=alt.Color("state:N", title="state"),
             tooltip=["number:Q", f"{metric}:Q", f"{name}:{kind}"],
         ).properties(width=220, height=180, title=name))
     return alt.hconcat(*charts)
 
 
-def progress_chart(frame: pd.DataFrame, *, metric: str = "value",
+def progress_chart(frame: pd.DataFrame, *, metric: str = "value", label: str | None = None,
                    greater_is_better: bool = False) -> alt.LayerChart:
     """Each complete trial's score by trial number, and the best so far.
 
@@ -483,7 +484,47 @@ def progress_chart(frame: pd.DataFrame, *, metric: str = "value",
     if len(data) > MAX_ROWS:
         data = data.iloc[np.linspace(0, len(data) - 1, MAX_ROWS).astype(int)]
     points = alt.Chart(data).mark_circle(opacity=0.5).encode(
-        x=alt.X("number:Q", title="trial"), y=alt.Y(f"{metric}:Q", title=metric))
+        x=alt.X("number:Q", title="trial"), y=alt.Y(f"{metric}:Q", title=label or metric))
     line = alt.Chart(data).mark_line(interpolate="step-after", color="firebrick").encode(
         x="number:Q", y="best so far:Q")
     return (points + line).properties(width=420, height=220, title="Best so far")
+
+
+# ------------------------------------------------------------------ run comparison
+# (appended by the baseline work: the builder of baseline.RunComparison)
+def comparison_chart(frame: pd.DataFrame, *, name_a: str = "A",
+                     name_b: str = "B") -> alt.Chart:
+    """Each split's error for run A and run B, as grouped bars.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``RunComparison.to_frame()`` (its ``kind == 'rung'`` rows are drawn), or
+        a frame with columns label, a, b: one row a split.
+    name_a, name_b : str, default='A', 'B'
+        How the two runs are named in the legend.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"kind": ["rung", "rung"], "label": ["train", "dev"],
+    ...                   "a": [0.08, 0.12], "b": [0.05, 0.10]})
+    >>> spec = comparison_chart(f).to_dict()
+    >>> spec["mark"]["type"], len(next(iter(spec["datasets"].values())))
+    ('bar', 4)
+    """
+    _require(frame, ["label", "a", "b"], "comparison_chart")
+    rungs = frame[frame["kind"] == "rung"] if "kind" in frame.columns else frame
+    order = list(dict.fromkeys(rungs["label"]))
+    long = rungs.rename(columns={"a": name_a, "b": name_b}).melt(
+        id_vars=["label"], value_vars=[name_a, name_b], var_name="run", value_name="error")
+    long = long.dropna(subset=["error"]).astype({"error": float})
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("label:N", sort=order, title=None),
+        xOffset=alt.XOffset("run:N", sort=[name_a, name_b]),
+        y=alt.Y("error:Q", title="error", axis=alt.Axis(format="%")),
+        color=alt.Color("run:N", sort=[name_a, name_b], title="run"),
+        tooltip=["label:N", "run:N", alt.Tooltip("error:Q", format=".2%")],
+    ).properties(width=380, height=220, title=f"Errors by split: {name_a} vs {name_b}")
+
+
+__all__.append("comparison_chart")

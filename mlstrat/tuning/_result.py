@@ -176,8 +176,10 @@ class StudyResult:
 
         frame = self.to_frame()
         gib = self.greater_is_better
-        return (score_by_param_chart(frame, self.space, metric="value", greater_is_better=gib)
-                & progress_chart(frame, greater_is_better=gib))
+        label = f"dev {self.metric}"
+        return (score_by_param_chart(frame, self.space, metric="value", label=label,
+                                     greater_is_better=gib)
+                & progress_chart(frame, label=label, greater_is_better=gib))
 
 
 def _cells(params: Mapping[str, Any]) -> dict[str, Any]:
