@@ -14,7 +14,7 @@ from app_pages import _common as common
 from mlstrat.baseline import ROLES, ProgressEvent, baseline, infer_roles, read_table
 
 #: largest upload read (the server's own limit is larger)
-MAX_MB = 50
+MAX_MB = 100  # as .streamlit/config.toml server.maxUploadSize and the Upload page
 SUFFIXES = ["csv", "tsv", "parquet", "xlsx"]
 RESULT = "first_system_result"
 NONE = "(none)"
