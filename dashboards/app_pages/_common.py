@@ -224,3 +224,24 @@ def constraints_from_table(frame: pd.DataFrame) -> dict[str, tuple[str, float]]:
             continue
         out[str(metric)] = (str(op), float(threshold))
     return out
+
+
+def show_diagnosis(diagnosis, *, key: str) -> None:
+    """The primary problem and the ladder chart beside the remedies and notes."""
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.subheader(f"Primary problem: {problem_label(diagnosis.primary)}")
+        st.altair_chart(diagnosis.chart(), key=key)
+    with right:
+        if diagnosis.remedies:
+            st.markdown("**Try, one knob at a time**")
+            for remedy in diagnosis.remedies:
+                caveat = f"  \n  _Caveat: {remedy.caveat}_" if remedy.caveat else ""
+                st.markdown(f"- {remedy.action} (knob: {remedy.knob}){caveat}")
+        else:
+            st.markdown("No gap stands out from sampling noise: look at the errors "
+                        "themselves (Error analysis), or get a bigger dev set.")
+        if diagnosis.notes:
+            with st.expander("Notes on the diagnosis"):
+                for note in diagnosis.notes:
+                    st.markdown(f"- {note}")

@@ -71,23 +71,7 @@ def _show_result(result) -> None:
                  column_config=common.pct_columns(frame, common.RUNG_ORDER))
 
     diagnosis = result.diagnosis
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        st.subheader(f"Primary problem: {common.problem_label(diagnosis.primary)}")
-        st.altair_chart(diagnosis.chart(), key="fs_ladder_chart")
-    with right:
-        if diagnosis.remedies:
-            st.markdown("**Try, one knob at a time**")
-            for remedy in diagnosis.remedies:
-                caveat = f"  \n  _Caveat: {remedy.caveat}_" if remedy.caveat else ""
-                st.markdown(f"- {remedy.action} (knob: {remedy.knob}){caveat}")
-        else:
-            st.markdown("No gap stands out from sampling noise: look at the errors "
-                        "themselves, or get a bigger dev set.")
-        if diagnosis.notes:
-            with st.expander("Notes on the diagnosis"):
-                for note in diagnosis.notes:
-                    st.markdown(f"- {note}")
+    common.show_diagnosis(diagnosis, key="fs_ladder_chart")
 
     st.subheader("Error slices")
     if result.slices is None:

@@ -23,25 +23,9 @@ except ValueError as exc:
     st.error(str(exc))
     st.stop()
 
-left, right = st.columns([3, 2], gap="large")
-with left:
-    st.subheader(f"Primary problem: {common.problem_label(diagnosis.primary)}")
-    st.altair_chart(diagnosis.chart(), key="ladder_chart")
-with right:
-    if diagnosis.remedies:
-        st.markdown("**Try, one knob at a time**")
-        for remedy in diagnosis.remedies:
-            caveat = f"  \n  _Caveat: {remedy.caveat}_" if remedy.caveat else ""
-            st.markdown(f"- {remedy.action} (knob: {remedy.knob}){caveat}")
-    else:
-        st.markdown("No gap stands out from sampling noise: look at error analysis "
-                    "or a bigger dev set.")
-    if diagnosis.notes:
-        with st.expander("Notes", expanded=False):
-            for note in diagnosis.notes:
-                st.markdown(f"- {note}")
-    st.caption("Diagnosis stored with the run." if source == "stored"
-               else "No stored diagnosis: computed from the run's errors and sizes.")
+common.show_diagnosis(diagnosis, key="ladder_chart")
+st.caption("Diagnosis stored with the run." if source == "stored"
+           else "No stored diagnosis: computed from the run's errors and sizes.")
 
 frame = diagnosis.to_frame()
 gaps = frame[frame["kind"] == "gap"][["label", "value", "low", "high", "verdict"]]
