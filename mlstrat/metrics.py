@@ -35,6 +35,12 @@ __all__ = [
     "recall",
     "f1",
     "false_positive_rate",
+    "positive_label",
+    "mse",
+    "rmse",
+    "mae",
+    "r2",
+    "REGRESSION_METRICS",
     "weighted_error",
     "group_average",
     "METRICS",
@@ -199,6 +205,140 @@ def false_positive_rate(y_true, y_pred, *, pos_label=1) -> float:
     return _fpr(*_confusion(y_true, y_pred, pos_label))
 
 
+# --------------------------------------------------------------------------- regression
+def _floats(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    yt, yp = _pair(y_true, y_pred)
+    return yt.astype(float), yp.astype(float)
+
+
+def mse(y_true, y_pred) -> float:
+    """Mean squared error, ``mean((y_true - y_pred) ** 2)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted values.
+
+    Returns
+    -------
+    float
+        Lower is better; 0 for perfect predictions.
+
+    Examples
+    --------
+    >>> mse([1.0, 2.0], [1.0, 4.0])
+    2.0
+    """
+    yt, yp = _floats(y_true, y_pred)
+    d = yt - yp
+    return float(np.mean(d * d))
+
+
+def rmse(y_true, y_pred) -> float:
+    """Root mean squared error, ``sqrt(mse)``, in the units of the target.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted values.
+
+    Returns
+    -------
+    float
+        Lower is better.
+
+    Examples
+    --------
+    >>> rmse([0.0, 0.0], [3.0, 4.0])  # sqrt((9 + 16) / 2)
+    3.5355339059327378
+    """
+    return float(np.sqrt(mse(y_true, y_pred)))
+
+
+def mae(y_true, y_pred) -> float:
+    """Mean absolute error, ``mean(|y_true - y_pred|)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted values.
+
+    Returns
+    -------
+    float
+        Lower is better.
+
+    Examples
+    --------
+    >>> mae([1.0, 2.0, 3.0], [2.0, 2.0, 1.0])
+    1.0
+    """
+    yt, yp = _floats(y_true, y_pred)
+    return float(np.mean(np.abs(yt - yp)))
+
+
+def r2(y_true, y_pred) -> float:
+    """Coefficient of determination, ``1 - SS_res / SS_tot``.
+
+    1 is perfect, 0 is predicting the mean of ``y_true``, negative is worse
+    than that. When ``y_true`` is constant (``SS_tot = 0``) the score is 1 for
+    perfect predictions and 0 otherwise, as ``sklearn.metrics.r2_score``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted values.
+
+    Returns
+    -------
+    float
+        Greater is better.
+
+    Examples
+    --------
+    >>> r2([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
+    0.5
+    """
+    yt, yp = _floats(y_true, y_pred)
+    residual = float(np.sum((yt - yp) ** 2))
+    total = float(np.sum((yt - yt.mean()) ** 2))
+    if total == 0.0:
+        return 1.0 if residual == 0.0 else 0.0
+    return 1.0 - residual / total
+
+
+def positive_label(classes, y_train):
+    """The positive class of a binary task: 1/True when present, else the minority class.
+
+    Parameters
+    ----------
+    classes : array-like
+        The classes of the task.
+    y_train : array-like
+        Training labels; their rarest value is the positive class when none of
+        ``1, True, '1', 'yes', 'true', 'True'`` is among ``classes``.
+
+    Returns
+    -------
+    object
+        The positive label (a Python scalar, not a NumPy one).
+
+    Examples
+    --------
+    >>> positive_label(np.array(["no", "yes"]), np.array(["no", "no", "yes"]))
+    'yes'
+    >>> positive_label(["cat", "dog"], ["dog", "cat", "dog"])
+    'cat'
+    """
+    classes = list(classes)
+    for candidate in (1, True, "1", "yes", "true", "True"):
+        if candidate in classes:
+            return candidate
+    values, counts = np.unique(np.asarray(y_train), return_counts=True)
+    minority = values[np.argmin(counts)]
+    return minority.item() if hasattr(minority, "item") else minority
+
+
 def _group_codes(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Integer code per row and the distinct groups (hash-based, O(n))."""
     if g.dtype.kind in "iu" and g.size and g.min() >= 0 and g.max() < 4 * g.size + 1024:
@@ -265,7 +405,14 @@ METRICS: dict[str, tuple[Callable[..., float], bool]] = {
     "recall": (recall, True),
     "f1": (f1, True),
     "false_positive_rate": (false_positive_rate, False),
+    "mse": (mse, False),
+    "rmse": (rmse, False),
+    "mae": (mae, False),
+    "r2": (r2, True),
 }
+
+#: the names of ``METRICS`` that score a regression (the others score classes)
+REGRESSION_METRICS: tuple[str, ...] = ("mse", "rmse", "mae", "r2")
 
 #: constraint operator -> function(value, threshold) -> bool
 OPERATORS: dict[str, Callable[[float, float], bool]] = {

@@ -14,6 +14,7 @@ from mlstrat.diagnose import (
     diagnose,
     diagnose_estimator,
     diagnose_predictions,
+    diagnose_regression,
 )
 from mlstrat.stats import gap_interval
 
@@ -229,3 +230,48 @@ def test_course_surpassed_examples():
     # team 0.5%, train 0.3%, dev 0.4%: human level surpassed
     d = diagnose(human=refs, train=0.003, dev=0.004)
     assert any("surpassed" in n and "can no longer be estimated" in n for n in d.notes)
+
+
+def _squared_errors(train, train_dev, dev, n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"train": rng.exponential(train, n), "train_dev": rng.exponential(train_dev, n),
+            "dev": rng.exponential(dev, n)}
+
+
+def test_diagnose_regression_rungs_and_intervals_against_scipy():
+    from scipy import stats as sps
+
+    se = _squared_errors(0.2, 0.5, 0.52)
+    y_var = 2.0
+    d = diagnose_regression(se, y_var=y_var, confidence=0.9)
+    rel = {s: v / y_var for s, v in se.items()}
+    for s in ("train", "train_dev", "dev"):
+        assert d.rates[s] == pytest.approx(rel[s].mean())
+        rung = next(r for r in d.rungs if r.name == s)
+        ci = sps.ttest_1samp(rel[s], 0.0).confidence_interval(0.9)
+        assert (rung.n, rung.low, rung.high) == (400, pytest.approx(max(0.0, ci.low)),
+                                                 pytest.approx(ci.high))
+    for name, lo, up in (("variance", "train", "train_dev"),
+                         ("data_mismatch", "train_dev", "dev")):
+        ci = sps.ttest_ind(rel[up], rel[lo], equal_var=False).confidence_interval(0.9)
+        g = d.gap(name)
+        assert g.value == pytest.approx(rel[up].mean() - rel[lo].mean())
+        assert (g.low, g.high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert d.gap("variance").verdict == "real" and d.gap("data_mismatch").verdict == "noise"
+    assert d.primary == "variance" and d.remedies == list(REMEDIES["variance"])
+    assert d.notes[-1].startswith("Regression:")
+    assert not any(n.startswith("Some sizes are missing") for n in d.notes)
+
+
+def test_diagnose_regression_with_human_level():
+    from scipy import stats as sps
+
+    se = _squared_errors(0.4, 0.45, 0.47, seed=1)
+    d = diagnose_regression(se, y_var=1.0, human_error=0.05)
+    g = d.gap("avoidable_bias")
+    ci = sps.ttest_1samp(se["train"], 0.05).confidence_interval(0.95)  # of the mean
+    assert (g.low, g.high) == (pytest.approx(ci.low - 0.05), pytest.approx(ci.high - 0.05))
+    assert g.note == "human level taken as a fixed number"
+    assert d.primary == "avoidable_bias"  # the same rule as diagnose
+    # a rung above 1 (worse than predicting the mean) is capped at 1
+    assert diagnose_regression({"train": np.full(10, 3.0) + np.arange(10)}, 1.0).rates["train"] == 1.0

@@ -13,10 +13,16 @@ from mlstrat.metrics import (
     error_rate,
     f1,
     false_positive_rate,
+    REGRESSION_METRICS,
     group_average,
+    mae,
     measure_latency,
+    mse,
+    positive_label,
     precision,
+    r2,
     recall,
+    rmse,
     select_model,
     weighted_error,
 )
@@ -181,3 +187,58 @@ def test_group_average_gives_the_same_answer_by_name_callable_and_per_group_loop
     assert group_average(error_rate, y, p, g) == pytest.approx(loop)
     assert group_average(accuracy, y, p, g) == pytest.approx(1 - loop)
     assert group_average(lambda a, b: float(np.mean(a != b)), y, p, g) == pytest.approx(loop)
+
+
+@pytest.fixture
+def regression():
+    rng = np.random.default_rng(2)
+    y = rng.normal(3.0, 2.0, 300)
+    return y, y + rng.normal(0.0, 0.7, 300)
+
+
+def test_regression_metrics_match_sklearn(regression):
+    y, p = regression
+    assert mse(y, p) == pytest.approx(skm.mean_squared_error(y, p))
+    assert rmse(y, p) == pytest.approx(np.sqrt(skm.mean_squared_error(y, p)))
+    assert mae(y, p) == pytest.approx(skm.mean_absolute_error(y, p))
+    assert r2(y, p) == pytest.approx(skm.r2_score(y, p))
+    assert r2(y, np.full_like(y, y.mean())) == pytest.approx(skm.r2_score(y, np.full_like(y, y.mean())))
+    assert r2(y, -p) == pytest.approx(skm.r2_score(y, -p))  # negative: worse than the mean
+
+
+def test_r2_of_a_constant_target_follows_sklearn():
+    y = np.full(5, 2.0)
+    assert r2(y, y) == skm.r2_score(y, y) == 1.0
+    assert r2(y, y + 1) == skm.r2_score(y, y + 1) == 0.0
+
+
+def test_regression_metrics_accept_lists_and_series(regression):
+    y, p = regression
+    assert mse(list(y), pd.Series(p)) == pytest.approx(skm.mean_squared_error(y, p))
+    with pytest.raises(ValueError, match="same length"):
+        mae([1.0, 2.0], [1.0])
+
+
+def test_regression_registry():
+    assert REGRESSION_METRICS == ("mse", "rmse", "mae", "r2")
+    assert METRICS["mse"] == (mse, False)
+    assert METRICS["rmse"] == (rmse, False)
+    assert METRICS["mae"] == (mae, False)
+    assert METRICS["r2"] == (r2, True)
+    # select_model reads the direction from the registry
+    sel = select_model([{"name": "a", "r2": 0.3}, {"name": "b", "r2": 0.6}], optimize="r2")
+    assert sel.chosen == "b"
+    sel = select_model([{"name": "a", "mae": 0.3}, {"name": "b", "mae": 0.6}], optimize="mae")
+    assert sel.chosen == "a"
+
+
+@pytest.mark.parametrize("classes,y,expected", [
+    ([0, 1], [0, 0, 1], 1),
+    ([False, True], [True, False, False], True),
+    (["no", "yes"], ["no", "no", "yes"], "yes"),
+    (["a", "b"], ["a", "b", "b"], "a"),       # no conventional name: the minority class
+    (["ham", "spam"], ["spam", "ham", "ham"], "spam"),
+])
+def test_positive_label(classes, y, expected):
+    got = positive_label(np.asarray(classes, dtype=object), np.asarray(y, dtype=object))
+    assert got == expected and not isinstance(got, np.generic)

@@ -11,6 +11,7 @@ from mlstrat.stats import (
     clopper_pearson_interval,
     gap_interval,
     mcnemar_test,
+    paired_bootstrap,
     paired_mean_difference,
     size_for_resolution,
     welch_interval,
@@ -157,3 +158,56 @@ def test_welch_interval_by_hand():
     assert (r.low, r.high) == pytest.approx((y.mean() - x.mean() - half, y.mean() - x.mean() + half))
     with pytest.raises(ValueError, match="'a'"):
         welch_interval([1.0], [1.0, 2.0])
+
+
+def _accuracy(t, p):
+    return float(np.mean(np.asarray(t) == np.asarray(p)))
+
+
+@pytest.fixture
+def two_classifiers():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400)
+    a = np.where(rng.random(400) < 0.75, y, 1 - y)
+    b = np.where(rng.random(400) < 0.85, y, 1 - y)
+    return y, a, b
+
+
+def test_paired_bootstrap_matches_scipy_bootstrap(two_classifiers):
+    y, a, b = two_classifiers
+    r = paired_bootstrap(_accuracy, y, a, b, n_resamples=999, confidence=0.9, random_state=7)
+    ref = sps.bootstrap((y, a, b), lambda t, x, z: _accuracy(t, z) - _accuracy(t, x),
+                        paired=True, vectorized=False, n_resamples=999, confidence_level=0.9,
+                        method="percentile", random_state=7)
+    assert r.low == pytest.approx(ref.confidence_interval.low)
+    assert r.high == pytest.approx(ref.confidence_interval.high)
+    assert r.a == _accuracy(y, a) and r.b == _accuracy(y, b)
+    assert r.difference == pytest.approx(r.b - r.a)
+    assert (r.n, r.n_resamples, r.confidence) == (400, 999, 0.9)
+
+
+def test_paired_bootstrap_agrees_with_a_hand_rolled_loop(two_classifiers):
+    """An independent resampling loop: the percentile intervals agree to within
+    Monte Carlo noise, and a paired resampling (same rows for A and B)."""
+    y, a, b = two_classifiers
+    r = paired_bootstrap(_accuracy, y, a, b, n_resamples=4000, random_state=0)
+    rng = np.random.default_rng(123)
+    diffs = []
+    for _ in range(4000):
+        i = rng.integers(0, y.size, y.size)
+        diffs.append(_accuracy(y[i], b[i]) - _accuracy(y[i], a[i]))
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    assert r.low == pytest.approx(low, abs=0.01)
+    assert r.high == pytest.approx(high, abs=0.01)
+    assert r.low < r.difference < r.high
+
+
+def test_paired_bootstrap_is_seeded_and_checks_its_input(two_classifiers):
+    y, a, b = two_classifiers
+    r1 = paired_bootstrap(_accuracy, y, a, b, n_resamples=200, random_state=1)
+    r2 = paired_bootstrap(_accuracy, y, a, b, n_resamples=200, random_state=1)
+    assert r1 == r2 and r1.to_dict()["low"] == r1.low and "paired bootstrap" in str(r1)
+    with pytest.raises(ValueError, match="same length"):
+        paired_bootstrap(_accuracy, y, a[:-1], b)
+    with pytest.raises(ValueError, match="confidence"):
+        paired_bootstrap(_accuracy, y, a, b, confidence=1.5)

@@ -36,12 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scipy import stats as _sps
-
-from mlstrat.baseline._metrics import positive_label, score
+from mlstrat.baseline._metrics import score
 from mlstrat.diagnose import GAPS, RUNG_LABELS, SPLITS, Diagnosis, diagnose
-from mlstrat.metrics import METRICS
-from mlstrat.stats import mcnemar_test, paired_mean_difference
+from mlstrat.metrics import METRICS, positive_label
+from mlstrat.stats import mcnemar_test, paired_bootstrap, paired_mean_difference
 from mlstrat.store import Project
 
 
@@ -81,6 +79,13 @@ class RunComparison:
                                                       "moved")}} for g in self.gaps]
         return pd.DataFrame(rows, columns=["kind", "name", "label", "a", "b", "change",
                                            "moved"])
+
+    def chart(self):
+        """Each split's error for A and B, grouped bars (``charts.comparison_chart``)."""
+        from mlstrat.charts import comparison_chart
+
+        return comparison_chart(self.to_frame(), name_a=f"A: run {self.run_a}",
+                                name_b=f"B: run {self.run_b}")
 
     def __str__(self) -> str:
         lines = [f"Run {self.run_b} ({self.name_b}) against run {self.run_a} ({self.name_a})"]
@@ -222,11 +227,7 @@ BOOTSTRAP_METRICS = ("f1", "precision", "recall", "false_positive_rate")
 
 def _paired_bootstrap(both: pd.DataFrame, metric: str, confidence: float,
                       random_state: int | None, n_resamples: int = 2000) -> dict[str, Any]:
-    """Percentile interval of metric(B) - metric(A), resampling the same examples for
-    both runs (``scipy.stats.bootstrap(..., paired=True)``).
-
-    MINIMAL PRIVATE VERSION: a paired bootstrap belongs in ``mlstrat.stats``.
-    """
+    """``stats.paired_bootstrap`` of metric(B) - metric(A), with a verdict."""
     yt = both["y_true_a"].to_numpy()
     pa, pb = both["y_pred_a"].to_numpy(), both["y_pred_b"].to_numpy()
     classes = np.unique(yt)
@@ -235,21 +236,15 @@ def _paired_bootstrap(both: pd.DataFrame, metric: str, confidence: float,
     def value(t, p):
         return score("classification", metric, t, p, classes=classes, pos_label=pos)
 
-    def change(t, a, b):
-        return value(t, b) - value(t, a)
-
-    res = _sps.bootstrap((yt, pa, pb), change, paired=True, vectorized=False,
-                         n_resamples=n_resamples, confidence_level=confidence,
-                         method="percentile", random_state=random_state)
-    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    r = paired_bootstrap(value, yt, pa, pb, n_resamples=n_resamples, confidence=confidence,
+                         random_state=random_state)
     greater = METRICS[metric][1]
-    d = change(yt, pa, pb)
-    real = low > 0 or high < 0
+    real = r.low > 0 or r.high < 0
     verdict = "no real difference" if not real else \
-        ("better" if (d > 0) == greater else "worse")
-    return {"metric": metric, "a": value(yt, pa), "b": value(yt, pb), "change": d,
-            "low": low, "high": high, "verdict": verdict, "n_resamples": n_resamples,
-            "test": "paired bootstrap (percentile)"}
+        ("better" if (r.difference > 0) == greater else "worse")
+    return {"metric": metric, "a": r.a, "b": r.b, "change": r.difference,
+            "low": r.low, "high": r.high, "verdict": verdict, "n_resamples": n_resamples,
+            "test": r.test}
 
 
 def _verdict(test: dict[str, Any], confidence: float) -> str:

@@ -25,15 +25,14 @@ from mlstrat.baseline._columns import (
     infer_roles,
 )
 from mlstrat.baseline._compare import compare_runs
-from mlstrat.baseline._metrics import check_metric, metric_registry, mse, positive_label, score
+from mlstrat.baseline._metrics import check_metric, metric_registry, score
 from mlstrat.baseline._models import FittedModel, ModelSpec, TrainSettings, fit_model, ladder
 from mlstrat.baseline._preprocess import build_preprocessor, transform_float32
 from mlstrat.baseline._progress import ProgressEvent, Reporter, StageLines
 from mlstrat.baseline._read import read_table
-from mlstrat.baseline._regression import regression_diagnosis
 from mlstrat.baseline._result import BaselineResult, ModelResult
-from mlstrat.diagnose import Diagnosis, diagnose
-from mlstrat.metrics import select_model
+from mlstrat.diagnose import Diagnosis, diagnose, diagnose_regression
+from mlstrat.metrics import mse, positive_label, select_model
 from mlstrat.splits import make_splits
 from mlstrat.store import Project, open_project
 
@@ -329,7 +328,7 @@ def _diagnose(task: str, scored: _Scored, human_error, y_var: float) -> Diagnosi
     if task == "regression":  # relative MSEs are not counts: Welch intervals instead
         squared = {s: (p["y_true"].to_numpy(float) - p["y_pred"].to_numpy(float)) ** 2
                    for s, p in preds.items()}
-        return regression_diagnosis(squared, y_var, human_error)
+        return diagnose_regression(squared, y_var, human_error)
     given = {s: errors[s] for s in ("train_dev", "dev", "test") if s in errors}
     return diagnose(human_error, errors["train"], sizes=scored.sizes, **given)
 

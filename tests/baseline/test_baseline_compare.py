@@ -108,3 +108,21 @@ def test_regression_paired_t_test_against_scipy(tmp_path):
     assert c.task == "regression"
     assert c.test["pvalue"] == pytest.approx(ref.pvalue)
     assert c.test["change"] == pytest.approx(np.mean((y - pb) ** 2) - np.mean((y - pa) ** 2))
+
+
+def test_comparison_chart_holds_the_errors_of_both_runs(tmp_path):
+    project = open_project(tmp_path)
+    y = np.r_[np.zeros(100, int), np.ones(100, int)]
+    a, b = y.copy(), y.copy()
+    a[:40] = 1 - a[:40]
+    b[:15] = 1 - b[:15]
+    ids = [f"r{i}" for i in range(200)]
+    ra = _log(project, "A", ids, y, a, errors={"train": 0.05, "dev": 0.20})
+    rb = _log(project, "B", ids, y, b, errors={"train": 0.04, "dev": 0.075})
+    c = compare_runs(project, ra, rb)
+    spec = c.chart().to_dict()
+    assert spec["mark"]["type"] == "bar" and spec["encoding"]["xOffset"]["field"] == "run"
+    rows = [r for values in spec["datasets"].values() for r in values]
+    got = {(r["label"], r["run"]): r["error"] for r in rows}
+    assert got == pytest.approx({("train", f"A: run {ra}"): 0.05, ("dev", f"A: run {ra}"): 0.20,
+                                 ("train", f"B: run {rb}"): 0.04, ("dev", f"B: run {rb}"): 0.075})
