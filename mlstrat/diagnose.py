@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from mlstrat.metrics import error_rate
+from mlstrat.store import SPLITS
 from mlstrat.stats import (
     gap_interval,
     paired_mean_difference,
@@ -68,8 +69,6 @@ __all__ = [
     "diagnose_regression",
 ]
 
-#: data splits, in ladder order (human level is a reference, not a split)
-SPLITS: tuple[str, ...] = ("train", "train_dev", "dev", "test")
 RUNGS: tuple[str, ...] = ("human",) + SPLITS
 RUNG_LABELS = {"human": "human level", "train": "train", "train_dev": "train-dev",
                "dev": "dev", "test": "test"}

@@ -34,9 +34,8 @@ from mlstrat.baseline._result import BaselineResult, ModelResult
 from mlstrat.diagnose import Diagnosis, diagnose, diagnose_regression
 from mlstrat.metrics import mse, positive_label, select_model
 from mlstrat.splits import make_splits
-from mlstrat.store import Project, open_project
+from mlstrat.store import SPLITS, Project, open_project
 
-SPLITS = ("train", "train_dev", "dev", "test")
 #: fewest rows each evaluation split (train-dev, dev, test) must get
 MIN_SPLIT_ROWS = 5
 #: training predictions are stored only up to this many rows (dev, train-dev, test always)
