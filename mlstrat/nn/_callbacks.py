@@ -166,15 +166,50 @@ class EarlyStopping(Callback):
 
 
 class ProgressBar(Callback):
-    """Print one line per epoch to ``stream`` (stderr by default)."""
+    """A progress bar over the epochs (tqdm), with the last epoch's metrics.
 
-    def __init__(self, stream=None):
+    Parameters
+    ----------
+    total : int, optional
+        Epochs expected (early stopping may end sooner).
+    stream : file-like, optional
+        Where the bar is drawn; stderr by default.
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> from mlstrat.nn import Dense, Sequential
+    >>> out = io.StringIO()
+    >>> X = np.random.default_rng(0).normal(size=(40, 3)); y = (X[:, 0] > 0).astype(int)
+    >>> _ = Sequential([Dense(1, activation="sigmoid")], random_state=0).fit(
+    ...     X, y, epochs=3, callbacks=[ProgressBar(total=3, stream=out)])
+    >>> "3/3" in out.getvalue() and "loss=" in out.getvalue()
+    True
+    """
+
+    def __init__(self, total=None, stream=None):
+        self.total = total
         self.stream = stream
+        self._bar = None
+
+    def on_train_begin(self, logs=None):
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=self.total, unit="epoch", file=self.stream or sys.stderr,
+                         dynamic_ncols=True, leave=True)
 
     def on_epoch_end(self, epoch, logs=None):
-        parts = [f"epoch {epoch}"]
-        for key in HISTORY_KEYS[1:]:
+        if self._bar is None:  # used without on_train_begin
+            self.on_train_begin()
+        metrics = {}
+        for key in HISTORY_KEYS[1:-1]:
             value = (logs or {}).get(key)
             if value is not None and not (isinstance(value, float) and np.isnan(value)):
-                parts.append(f"{key}={value:.4g}")
-        print("  ".join(parts), file=self.stream or sys.stderr, flush=True)
+                metrics[key] = f"{value:.4g}"
+        self._bar.set_postfix(metrics, refresh=False)
+        self._bar.update(1)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -166,7 +166,7 @@ class _BaseNeuralNet(BaseEstimator):
                                      min_delta=self.min_delta,
                                      restore_best_weights=self.restore_best_weights))
         if self.verbose:
-            cbs.append(ProgressBar())
+            cbs.append(ProgressBar(total=self.max_epochs))
         return cbs
 
     # --------------------------------------------------------------- training

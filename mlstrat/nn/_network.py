@@ -471,7 +471,7 @@ class Sequential:
         val = self._prepare_validation(validation_data)
         self._optimizer = get_optimizer(optimizer)
         schedule = get_schedule(lr_schedule, decay_rate)
-        cbs = [self.history] + list(callbacks or []) + ([ProgressBar()] if verbose else [])
+        cbs = [self.history] + list(callbacks or []) + ([ProgressBar(total=epochs)] if verbose else [])
         return self._train(X, Y, val, schedule, batch_size, shuffle, epochs, cbs)
 
     def _prepare_validation(self, validation_data):

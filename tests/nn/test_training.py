@@ -218,11 +218,18 @@ def test_bad_inputs_are_named():
         model.fit(X, Y_BIN * 2)
 
 
-def test_verbose_prints_one_line_per_epoch(capsys):
+def test_verbose_draws_a_progress_bar_with_the_last_epoch_metrics(capsys):
     model = Sequential([Dense(1, "sigmoid")], random_state=0)
     model.fit(X, Y_BIN, epochs=3, verbose=1, validation_data=(X, Y_BIN))
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 3 and lines[-1].startswith("epoch 3") and "val_error=" in lines[-1]
+    last = capsys.readouterr().err.strip().split("\r")[-1]
+    assert "3/3" in last and "100%" in last
+    assert f"val_error={model.history.rows[-1]['val_error']:.4g}" in last
+
+
+def test_estimator_verbose_bar_counts_max_epochs(capsys):
+    from mlstrat.nn import NeuralNetClassifier
+    NeuralNetClassifier((4,), max_epochs=4, verbose=True, random_state=0).fit(X, Y_BIN)
+    assert "4/4" in capsys.readouterr().err
 
 
 def test_staircase_schedule_and_estimator_wiring():
