@@ -21,24 +21,14 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-import numpy as np
-
 import mlstrat
-from mlstrat.demo import HUMAN_ERROR, degrade, load_demo_data
+from mlstrat.demo import HUMAN_ERROR, load_demo_data, synthesised
 from mlstrat.nn import NeuralNetClassifier
 
 
 def network() -> NeuralNetClassifier:
     return NeuralNetClassifier((64,), learning_rate=0.005, max_epochs=150, l2=0.5,
                                early_stopping=True, patience=8, random_state=0)
-
-
-def synthesise(images: np.ndarray, labels: np.ndarray, camera: np.ndarray):
-    """Add a camera-degraded copy of every clean image (artificial data synthesis)."""
-    clean = images[~camera]
-    extra = degrade(clean, random_state=1)
-    X = np.vstack([images.reshape(len(images), -1), extra.reshape(len(extra), -1)])
-    return X, np.r_[labels, labels[~camera]]
 
 
 def main() -> None:
@@ -57,8 +47,7 @@ def main() -> None:
     print(first.diagnosis, end="\n\n")
 
     print("Step 2: artificial data synthesis (camera-like copies of the clean training images)")
-    train = synthesise(data.images["train"], data.y["train"], data.camera["train"])
-    train_dev = synthesise(data.images["train_dev"], data.y["train_dev"], data.camera["train_dev"])
+    train, train_dev = synthesised(data, "train", 1), synthesised(data, "train_dev", 2)
     model = network().fit(*train, validation_data=train_dev)
     second = mlstrat.record_run(project, model, {"train": train, "train_dev": train_dev, **target},
                                 name="NN (64) + synthesised camera data", human=HUMAN_ERROR,

@@ -45,6 +45,7 @@ __all__ = [
     "DEMO_VERSION",
     "DemoData",
     "degrade",
+    "synthesised",
     "load_demo_data",
     "demo_frame",
     "image_statistics",
@@ -173,7 +174,7 @@ def demo_frame(random_state: int = 0, *, pixels: bool = False) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _synthesised(data: DemoData, split: str, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+def synthesised(data: DemoData, split: str, random_state: int) -> tuple[np.ndarray, np.ndarray]:
     """A split plus a camera-style copy of its clean images (artificial data synthesis)."""
     clean = ~data.camera[split]
     extra = degrade(data.images[split][clean], random_state)
@@ -202,32 +203,21 @@ def _models() -> dict[str, tuple[Callable[[], Any], bool]]:
 
 def _train_and_log(project, name: str, factory, synthesise: bool, data: DemoData,
                    extra_config: dict[str, Any]) -> int:
-    from mlstrat.diagnose import diagnose
+    from mlstrat.tracking import record_run
 
     if synthesise:
-        (Xtr, ytr), (Xtd, ytd) = _synthesised(data, "train", 1), _synthesised(data, "train_dev", 2)
+        train, train_dev = synthesised(data, "train", 1), synthesised(data, "train_dev", 2)
     else:
-        (Xtr, ytr), (Xtd, ytd) = (data.X("train"), data.y["train"]), \
-            (data.X("train_dev"), data.y["train_dev"])
-    model = factory().fit(Xtr, ytr, validation_data=(Xtd, ytd))
-    sets = {"train": (Xtr, ytr), "train_dev": (Xtd, ytd),
+        train = (data.X("train"), data.y["train"])
+        train_dev = (data.X("train_dev"), data.y["train_dev"])
+    model = factory().fit(*train, validation_data=train_dev)
+    sets = {"train": train, "train_dev": train_dev,
             "dev": (data.X("dev"), data.y["dev"]), "test": (data.X("test"), data.y["test"])}
-    errors = {s: float(np.mean(model.predict(X) != y)) for s, (X, y) in sets.items()}
-    sizes = {s: int(len(y)) for s, (X, y) in sets.items()}
-    dev_pred = pd.DataFrame({"id": data.ids["dev"], "y_true": data.y["dev"],
-                             "y_pred": model.predict(data.X("dev"))})
-    proba = model.predict_proba(data.X("dev"))
-    for j, cls in enumerate(model.classes_):
-        dev_pred[f"proba_{cls}"] = proba[:, j]
-    config = {k: v for k, v in model.get_params().items()
-              if isinstance(v, (int, float, str, bool, tuple, list)) or v is None}
-    config.update(model=type(model).__name__, synthesised_camera_data=synthesise,
-                  best_epoch=int(model.best_epoch_), n_epochs=int(model.n_epochs_),
-                  **extra_config)
-    diagnosis = diagnose(human=HUMAN_ERROR, **errors, sizes=sizes)
-    return project.log_run(name, config=config, errors=errors, sizes=sizes,
-                           human_error=HUMAN_ERROR, history=model.history_,
-                           diagnosis=diagnosis, predictions={"dev": dev_pred})
+    config = dict(synthesised_camera_data=synthesise, best_epoch=int(model.best_epoch_),
+                  n_epochs=int(model.n_epochs_), **extra_config)
+    run = record_run(project, model, sets, name=name, human=HUMAN_ERROR,
+                     ids={"dev": data.ids["dev"]}, config=config)
+    return run.run_id
 
 
 #: the run whose dev errors the error-analysis session reviews, and the

@@ -22,22 +22,22 @@ path, rev = str(proj.folder), common.revision(proj)
 
 # ----------------------------------------------------------------- cached reads
 @st.cache_data(show_spinner=False, max_entries=16)
-def _sessions(path: str, rev: tuple) -> pd.DataFrame:
+def _sessions(path: str, rev: int) -> pd.DataFrame:
     return common._open(path).error_sessions()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _tag_table(path: str, rev: tuple, sid: int) -> pd.DataFrame:
+def _tag_table(path: str, rev: int, sid: int) -> pd.DataFrame:
     return Session(common._open(path), sid).tag_table()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _categories(path: str, rev: tuple, sid: int) -> list[str]:
+def _categories(path: str, rev: int, sid: int) -> list[str]:
     return Session(common._open(path), sid).categories()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _summary(path: str, rev: tuple, sid: int):
+def _summary(path: str, rev: int, sid: int):
     return Session(common._open(path), sid).summary()
 
 

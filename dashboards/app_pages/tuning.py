@@ -16,12 +16,12 @@ path, rev = str(proj.folder), common.revision(proj)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _studies(path: str, rev: tuple) -> pd.DataFrame:
+def _studies(path: str, rev: int) -> pd.DataFrame:
     return common._open(path).studies()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _study(path: str, rev: tuple, name: str) -> tuple[dict, pd.DataFrame]:
+def _study(path: str, rev: int, name: str) -> tuple[dict, pd.DataFrame]:
     project = common._open(path)
     return project.get_study(name), project.trials(name)
 
