@@ -22,5 +22,13 @@ def test_an_unknown_run_is_a_clear_error(tmp_path, capsys):
 
 
 def test_empty_project(tmp_path, capsys):
+    open_project(tmp_path / "new")
     assert main(["runs", "--project", str(tmp_path / "new")]) == 0
     assert "No runs" in capsys.readouterr().out
+
+
+def test_a_missing_project_is_an_error_and_is_not_created(tmp_path, capsys):
+    assert main(["runs", "--project", str(tmp_path / "typo")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No project at" in err and "typo" in err
+    assert not (tmp_path / "typo").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from mlstrat.cli._common import input_file, open_project, reading
 from mlstrat.diagnose import diagnose
 
 
@@ -34,8 +35,10 @@ def run(args: argparse.Namespace) -> int:
     if args.predictions:
         from mlstrat.predictions import diagnose_frames, read_predictions
 
-        preds = read_predictions(args.predictions)
-        result = diagnose_frames(preds, human)
+        path = input_file(args.predictions, "predictions CSV")
+        with reading(path, "predictions CSV"):
+            preds = read_predictions(path)
+            result = diagnose_frames(preds, human)
         if result is None:
             raise ValueError(f"{args.predictions} has no 'train' rows; the error ladder "
                              f"starts at the training error. Splits found: {sorted(preds)}.")
@@ -47,9 +50,7 @@ def run(args: argparse.Namespace) -> int:
         record = {"errors": {k: v for k, v in result.rates.items() if v is not None},
                   "sizes": {k: v for k, v in sizes.items() if k != "human"}}
     if args.project:
-        from mlstrat.store import open_project
-
-        project = open_project(args.project)
+        project = open_project(args.project, create=True)
         run_id = project.log_run(
             args.name, human_error=min(result.human_levels.values(), default=None),
             diagnosis=result, **record)

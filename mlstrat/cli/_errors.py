@@ -7,8 +7,10 @@ an import with rejected rows) ends with exit code 2 and a message saying what to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-from pathlib import Path
+
+from mlstrat.cli._common import input_file, open_project, output_file, reading
 
 EPILOG = """examples:
   mlstrat errors new --run 3 --project proj                 # 100 of run 3's dev errors
@@ -83,19 +85,21 @@ def _add(sub, name: str, help_text: str, *, session: bool = False) -> argparse.A
     return p
 
 
-def _project(args: argparse.Namespace, *, create: bool = False):
-    from mlstrat.store import open_project
+def _project(args: argparse.Namespace, *, write: bool = False, create: bool = False):
+    """The project: created only by ``errors new``; read-only unless ``write``."""
+    from mlstrat.store import StoreNotFoundError
 
-    if not create and not Path(args.project).exists():
-        raise FileNotFoundError(f"No project at {args.project!r}. Give --project DIR, or start "
-                                "one with `mlstrat errors new`.")
-    return open_project(args.project)
+    try:
+        return open_project(args.project, write=write, create=create)
+    except StoreNotFoundError as exc:
+        raise StoreNotFoundError(f"{exc} Give --project DIR, or start one with "
+                                 "`mlstrat errors new`.") from None
 
 
-def _session(args: argparse.Namespace):
+def _session(args: argparse.Namespace, *, write: bool = False):
     from mlstrat.errors import open_session
 
-    return open_session(_project(args), args.session)
+    return open_session(_project(args, write=write), args.session)
 
 
 def _new(args: argparse.Namespace) -> int:
@@ -104,19 +108,25 @@ def _new(args: argparse.Namespace) -> int:
     from mlstrat.errors import BUILTIN_CATEGORY, new_session
 
     features = None
+    if args.n is not None and args.n < 1:
+        raise ValueError(f"-n must be an int >= 1 (or use --all). Got {args.n}.")
     if args.predictions:
-        source = pd.read_csv(args.predictions, dtype={"id": str})
+        path = input_file(args.predictions, "predictions CSV")
+        with reading(path, "predictions CSV"):
+            source = pd.read_csv(path, dtype={"id": str})
         fixed = {"id", "y_true", "y_pred"}
         features = [c for c in source.columns
                     if c not in fixed and not str(c).startswith("proba_")] or None
     else:
         source = args.run
-    if args.n is not None and args.n < 1:
-        raise ValueError(f"-n must be an int >= 1 (or use --all). Got {args.n}.")
-    session = new_session(
-        _project(args, create=True), source, name=args.name, n=None if args.all else args.n,
-        stratify=args.stratify, random_state=args.seed, features=features,
-        categories=(BUILTIN_CATEGORY, *args.category), split=args.split, by=args.by)
+    checked = reading(args.predictions, "predictions CSV") if args.predictions \
+        else contextlib.nullcontext()
+    with checked:  # a bad CSV's message names the file
+        session = new_session(
+            _project(args, create=True), source, name=args.name,
+            n=None if args.all else args.n, stratify=args.stratify, random_state=args.seed,
+            features=features, categories=(BUILTIN_CATEGORY, *args.category),
+            split=args.split, by=args.by)
     rec = session.record
     print(f"Session {session.id} ({rec['name']!r}): {rec['n_sampled']} of {rec['n_errors']} "
           f"errors sampled from {rec['n_examples']} examples.")
@@ -134,15 +144,18 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    path = _session(args).export(args.file)
+    path = _session(args).export(output_file(args.file, "review sheet"))
     print(f"Wrote {path}. Tag with x, then: mlstrat errors import {args.session} {path} "
           f"--project {args.project}")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    report = _session(args).import_tags(args.file, create_categories=args.create_categories,
-                                        by=args.by)
+    path = input_file(args.file, "tagged sheet")
+    session = _session(args, write=True)
+    with reading(path, "tagged sheet"):
+        report = session.import_tags(path, create_categories=args.create_categories,
+                                     by=args.by)
     print(report)
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mlstrat.store import open_project
+from mlstrat.cli._common import open_project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    project = open_project(args.project)
+    project = open_project(args.project)  # read-only: never created, never locked
     if args.run is None:
         table = project.runs()
         if table.empty:

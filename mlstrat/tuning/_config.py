@@ -49,7 +49,9 @@ from sklearn.model_selection import train_test_split
 from mlstrat.tuning._result import StudyResult
 from mlstrat.tuning._space import SearchSpace
 from mlstrat.tuning._strategies import make_strategy
+from mlstrat.metrics import OPERATORS
 from mlstrat.tuning._study import create_study
+from mlstrat.tuning._trial import scorer
 
 __all__ = ["ESTIMATORS", "DATASETS", "TuneConfig", "load_config", "run_config"]
 
@@ -135,7 +137,13 @@ def _bundled(name: str) -> tuple[np.ndarray, np.ndarray]:
 def _csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
     if not path.exists():
         raise FileNotFoundError(f"[data] CSV file {str(path)!r} does not exist.")
-    frame = pd.read_csv(path)
+    if not path.is_file():
+        raise ValueError(f"[data] CSV file {str(path)!r} is a folder; give a CSV file.")
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, OSError) as exc:  # empty, binary, not CSV
+        raise ValueError(f"[data] CSV file {str(path)!r} cannot be read: "
+                         f"{' '.join(str(exc).split())[:300]}") from None
     if not target or target not in frame.columns:
         raise ValueError(f"[data] target must name a column of {path.name}. Got {target!r}; "
                          f"columns: {list(frame.columns)}.")
@@ -167,29 +175,111 @@ def parse_config(raw: Mapping[str, Any], folder: Path = Path(".")) -> TuneConfig
     for section in ("space", "data"):
         if not raw.get(section):
             raise ValueError(f"The config needs a [{section}] section.")
+    for section in _SECTIONS:
+        if section in raw and not isinstance(raw[section], Mapping):
+            raise ValueError(f"[{section}] must be a table (a [{section}] section). "
+                             f"Got {_quote(raw[section])}.")
     study, est = dict(raw.get("study", {})), dict(raw.get("estimator", {}))
     name = est.get("name", "NeuralNetClassifier")
-    if name not in ESTIMATORS:
+    if not isinstance(name, str) or name not in ESTIMATORS:
         raise ValueError(f"[estimator] name {name!r} is not known. Valid names: "
                          f"{sorted(ESTIMATORS)}.")
-    data = dict(raw["data"])
+    data = _check_data(dict(raw["data"]))
+    strategy = {"kind": study.get("strategy", "random"), **raw.get("strategy", {})}
+    make_strategy(strategy)  # validates names and options
+    scoring = study.get("scoring", "error")
+    if not isinstance(scoring, str):
+        raise ValueError(f"[study] scoring must be a metric name such as \"error\". "
+                         f"Got {_quote(scoring)}.")
+    scorer(scoring)  # validates the name
+    params = est.get("params", {})
+    if not isinstance(params, Mapping):
+        raise ValueError(f"[estimator] params must be a table such as {{max_epochs = 20}}. "
+                         f"Got {_quote(params)}.")
+    return TuneConfig(
+        name=_text(study, "name", "study"), space=SearchSpace(raw["space"]),
+        strategy=strategy, estimator=name, params=dict(params), data=data,
+        n_trials=_whole(study, "n_trials", None, low=1), seed=_whole(study, "seed", 0, low=0),
+        scoring=scoring, satisfice=_satisfice(study.get("satisfice", {})), folder=folder)
+
+
+def _quote(value: Any) -> str:
+    """A value as the config wrote it, cut to a few dozen characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _whole(table: Mapping[str, Any], key: str, default: int | None, *, low: int,
+           section: str = "study") -> int | None:
+    """``table[key]`` as a whole number >= ``low`` (TOML integers only).
+
+    Examples
+    --------
+    >>> _whole({"n_trials": "two"}, "n_trials", None, low=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: [study] n_trials must be a whole number >= 1, such as n_trials = 10. Got 'two'.
+    """
+    value = table.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"[{section}] {key} must be a whole number >= {low}, such as "
+                         f"{key} = {max(low, 10)}. Got {_quote(value)}.")
+    return value
+
+
+def _text(table: Mapping[str, Any], key: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"[study] {key} must be a non-empty string. Got {_quote(value)}.")
+    return value
+
+
+def _satisfice(spec: Any) -> dict[str, tuple[str, float]]:
+    """``{metric: [op, threshold]}`` from ``satisfice = {latency_ms = ["<=", 1.0]}``."""
+    example = 'satisfice = {latency_ms = ["<=", 1.0]}'
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"[study] satisfice must be a table such as {example}. "
+                         f"Got {_quote(spec)}.")
+    out = {}
+    for metric, pair in spec.items():
+        ok = isinstance(pair, list) and len(pair) == 2 and pair[0] in OPERATORS \
+            and isinstance(pair[1], (int, float)) and not isinstance(pair[1], bool)
+        if not ok:
+            raise ValueError(f"[study] satisfice.{metric} must be [operator, number] with an "
+                             f"operator among {list(OPERATORS)}, as in {example}. "
+                             f"Got {_quote(pair)}.")
+        out[str(metric)] = (pair[0], float(pair[1]))
+    return out
+
+
+def _check_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``[data]`` table with its keys' types checked."""
     if ("dataset" in data) == ("csv" in data):
         raise ValueError("[data] needs exactly one of dataset = \"digits\" (bundled) or "
                          "csv = \"file.csv\" (with target = \"column\").")
-    strategy = {"kind": study.get("strategy", "random"), **raw.get("strategy", {})}
-    make_strategy(strategy)  # validates names and options
-    satisfice = {k: (v[0], float(v[1])) for k, v in study.get("satisfice", {}).items()}
-    return TuneConfig(
-        name=str(study.get("name", "study")), space=SearchSpace(raw["space"]),
-        strategy=strategy, estimator=name, params=dict(est.get("params", {})), data=data,
-        n_trials=study.get("n_trials"), seed=int(study.get("seed", 0)),
-        scoring=study.get("scoring", "error"), satisfice=satisfice, folder=folder)
+    for key in ("dataset", "csv", "dev_csv", "target"):
+        if key in data and (not isinstance(data[key], str) or not data[key]):
+            raise ValueError(f"[data] {key} must be a non-empty string. "
+                             f"Got {_quote(data[key])}.")
+    frac = data.get("dev_fraction", 0.25)
+    if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0.0 < frac < 1.0:
+        raise ValueError(f"[data] dev_fraction must be a number in (0, 1), such as 0.25. "
+                         f"Got {_quote(frac)}.")
+    _whole(data, "random_state", 0, low=0, section="data")
+    return data
 
 
 def run_config(config: TuneConfig, *, project: Any, n_jobs: int = 1, client: Any = None,
                callback: Callable[[dict[str, Any]], None] | None = None,
                log_best_run: bool = True) -> StudyResult:
-    """Run (or resume) the study a config describes; log the best trial as a run."""
+    """Run (or resume) the study a config describes; log the best trial as a run.
+
+    ``project`` may be a path: the project is then opened (or created) only
+    once the estimator and the data have been checked, so a bad config
+    leaves it untouched.
+    """
     estimator = config.make_estimator()
     config.space.check_params(estimator)
     X_tr, y_tr, X_dev, y_dev = config.load_data()
