@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,15 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.filters import AutoFilter
 
+from mlstrat._files import (
+    MAX_SHEET_COLUMNS,
+    MAX_SHEET_ROWS,
+    MAX_UPLOAD_BYTES,
+    SpreadsheetError,
+    atomic_write,
+    check_xlsx,
+)
+from mlstrat._text import quote
 from mlstrat.errors._session import _features_frame, tag_table
 from mlstrat.store._sessions import RESERVED_COLUMNS, check_category_name
 
@@ -125,18 +135,27 @@ def _is_guarded(text: str) -> bool:
 
 # -- export ----------------------------------------------------------------------------
 def export_session(session: Session, path: str | Path) -> Path:
-    """Write the session's review sheet to ``path`` (``.xlsx`` or ``.csv``)."""
+    """Write the session's review sheet to ``path`` (``.xlsx`` or ``.csv``), atomically.
+
+    The sheet is written to a temporary file in the same folder, fsynced, then
+    renamed over ``path`` (:func:`mlstrat._files.atomic_write`): a kill at any
+    moment leaves the previous sheet or the new one, never a truncated file.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ValueError(f"Export to .xlsx or .csv; got {path.name!r}.")
+    if path.is_dir():
+        raise ValueError(f"Cannot export to {str(path)!r}: it is a folder. Give a file "
+                         "name such as review.xlsx.")
     snap = session.project.error_snapshot(session.id)
     table = _export_table(session, snap)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        _write_csv(table, path, session.id, snap["revision"])
-    else:
-        _write_xlsx(table, path, session, snap)
+    with atomic_write(path) as handle:
+        if suffix == ".csv":
+            _write_csv(table, handle, session.id, snap["revision"])
+        else:
+            _write_xlsx(table, handle, session, snap)
     return path
 
 
@@ -173,13 +192,15 @@ def _short(value: Any) -> str:
     return "" if value is None else str(value)[:MAX_TEXT]
 
 
-def _write_csv(table: pd.DataFrame, path: Path, session_id: int, revision: int) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([*table.columns, REVISION_COLUMN])
-        columns = [[_csv_cell(v) for v in table[c].tolist()] for c in table.columns]
-        columns.append([f"{session_id}:{revision}"] * len(table))
-        writer.writerows(zip(*columns))
+def _write_csv(table: pd.DataFrame, handle: IO[bytes], session_id: int, revision: int) -> None:
+    fh = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    writer = csv.writer(fh)
+    writer.writerow([*table.columns, REVISION_COLUMN])
+    columns = [[_csv_cell(v) for v in table[c].tolist()] for c in table.columns]
+    columns.append([f"{session_id}:{revision}"] * len(table))
+    writer.writerows(zip(*columns))
+    fh.flush()
+    fh.detach()  # the caller fsyncs and closes the binary handle
 
 
 def _csv_cell(value: Any) -> str:
@@ -192,7 +213,7 @@ def _csv_cell(value: Any) -> str:
     return guard_text(str(value))
 
 
-def _write_xlsx(table: pd.DataFrame, path: Path, session: Session, snap: dict) -> None:
+def _write_xlsx(table: pd.DataFrame, handle: IO[bytes], session: Session, snap: dict) -> None:
     rec = session.record
     cats = snap["categories"]["name"].tolist()
     n = len(table)
@@ -209,7 +230,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path, session: Session, snap: dict) -
                        ("revision", snap["revision"]), ("session_name", rec["name"]),
                        ("exported_at", _dt.datetime.now(_dt.timezone.utc).isoformat())):
         meta.append([key, _text_cell(meta, value) if isinstance(value, str) else value])
-    wb.save(path)
+    wb.save(handle)
 
 
 def _text_cell(ws: Any, value: str, bold: bool = False) -> WriteOnlyCell:
@@ -358,8 +379,8 @@ class ImportReport:
                 lines.append(f"  {len(self.rejected)} rejected cell(s); fix them and import "
                              "again:")
                 for r in self.rejected[:MAX_REPORTED]:
-                    lines.append(f"  row {r['row']}, column {r['column']!r}, value "
-                                 f"{r['value']!r}: {r['reason']}")
+                    lines.append(f"  row {r['row']}, column {quote(r['column'])}, value "
+                                 f"{quote(r['value'])}: {r['reason']}")
                 if len(self.rejected) > MAX_REPORTED:
                     lines.append(f"  ... and {len(self.rejected) - MAX_REPORTED} more.")
             return "\n".join(lines)
@@ -375,8 +396,8 @@ class ImportReport:
             text += (f"\n  Categories absent from the file (left unchanged): "
                      f"{self.untouched_categories}.")
         for c in self.conflicts[:MAX_REPORTED]:
-            text += (f"\n  Conflict on {c['id']!r} {c['column']}: the store's newer value "
-                     f"{c['store']!r} was kept; the sheet had {c['sheet']!r}.")
+            text += (f"\n  Conflict on {quote(c['id'])} {c['column']}: the store's newer "
+                     f"value {quote(c['store'])} was kept; the sheet had {quote(c['sheet'])}.")
         return text
 
 
@@ -427,6 +448,9 @@ def _read_sheet(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]],
                                      tuple[int, int] | None]:
     if not path.exists():
         raise FileNotFoundError(f"No such file: {path}")
+    if path.is_dir():
+        raise _Refused(f"{str(path)!r} is a folder; give the .xlsx or .csv file exported by "
+                       "`mlstrat errors export`.")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
@@ -437,6 +461,29 @@ def _read_sheet(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]],
 
 
 def _read_xlsx(path: Path):
+    """Header, rows and stamp of the data sheet; every failure is a :class:`_Refused`.
+
+    The archive is checked against the caps of :mod:`mlstrat._files` before any
+    XML is parsed; a damaged member (XML, deflate stream) found while reading is
+    reported with the file's name, never as a parser's own exception.
+    """
+    try:
+        check_xlsx(path, name=path.name)
+    except SpreadsheetError as exc:
+        raise _Refused(str(exc)) from None
+    try:
+        return _parse_xlsx(path)
+    except _Refused:
+        raise
+    except Exception as exc:  # openpyxl, lxml, zipfile and zlib raise many types
+        detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+        raise _Refused(f"{path.name} is not a readable XLSX workbook: it is damaged "
+                       f"({type(exc).__name__}{': ' + detail if detail else ''}). Export "
+                       "the sheet again or save it again from your spreadsheet "
+                       "program.") from None
+
+
+def _parse_xlsx(path: Path):
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
@@ -444,38 +491,70 @@ def _read_xlsx(path: Path):
     try:
         if DATA_SHEET not in wb.sheetnames:
             raise _Refused(f"{path.name} has no '{DATA_SHEET}' sheet (sheets: "
-                           f"{wb.sheetnames}). Import the file `mlstrat errors export` wrote.")
-        stamp = None
-        if META_SHEET in wb.sheetnames:
-            meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True)
-                    if r and len(r) >= 2}
-            if meta.get("session_id") is not None and meta.get("revision") is not None:
-                stamp = (int(meta["session_id"]), int(meta["revision"]))
+                           f"{[quote(n) for n in wb.sheetnames[:10]]}). Import the file "
+                           "`mlstrat errors export` wrote.")
+        stamp = _xlsx_stamp(wb, path)
         it = wb[DATA_SHEET].iter_rows(values_only=True)
         header = [_header(ooxml_unescape(v) if isinstance(v, str) else v)
                   for v in next(it, ())]
-        rows = [(i, [ooxml_unescape(v) if isinstance(v, str) else v for v in r])
-                for i, r in enumerate(it, start=2)]
+        if len(header) > MAX_SHEET_COLUMNS:
+            raise _Refused(f"{path.name}: the '{DATA_SHEET}' sheet has {len(header):,} "
+                           f"columns; the limit is {MAX_SHEET_COLUMNS:,}.")
+        rows = []
+        for i, r in enumerate(it, start=2):
+            if i > MAX_SHEET_ROWS:
+                raise _Refused(f"{path.name}: the '{DATA_SHEET}' sheet has more than "
+                               f"{MAX_SHEET_ROWS:,} rows; the limit is {MAX_SHEET_ROWS:,}.")
+            rows.append((i, [ooxml_unescape(v) if isinstance(v, str) else v for v in r]))
     finally:
         wb.close()
     return header, rows, stamp
 
 
+def _xlsx_stamp(wb: Any, path: Path) -> tuple[int, int] | None:
+    if META_SHEET not in wb.sheetnames:
+        return None
+    meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True)
+            if r and len(r) >= 2}
+    if meta.get("session_id") is None or meta.get("revision") is None:
+        return None
+    try:
+        return int(meta["session_id"]), int(meta["revision"])
+    except (TypeError, ValueError):
+        raise _Refused(f"{path.name}: the hidden '{META_SHEET}' sheet was edited (session_id "
+                       f"{quote(meta['session_id'])}, revision {quote(meta['revision'])}); "
+                       "leave it as exported.") from None
+
+
 def _read_csv(path: Path):
     try:
+        size = path.stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            raise _Refused(f"{path.name} is {size / 2**20:,.0f} MB; the limit is "
+                           f"{MAX_UPLOAD_BYTES / 2**20:,.0f} MB.")
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            raw = list(csv.reader(fh))
+            raw = []
+            for row in csv.reader(fh):
+                raw.append(row)
+                if len(raw) > MAX_SHEET_ROWS:
+                    raise _Refused(f"{path.name} has more than {MAX_SHEET_ROWS:,} rows; the "
+                                   f"limit is {MAX_SHEET_ROWS:,}.")
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise _Refused(f"{path.name} is not a readable UTF-8 CSV file ({exc}).") from None
+        raise _Refused(f"{path.name} is not a readable UTF-8 CSV file "
+                       f"({str(exc)[:120]}).") from None
     if not raw:
         raise _Refused(f"{path.name} is empty.")
+    if len(raw[0]) > MAX_SHEET_COLUMNS:
+        raise _Refused(f"{path.name} has {len(raw[0]):,} columns; the limit is "
+                       f"{MAX_SHEET_COLUMNS:,}.")
     header = [_header(unguard_text(h)) for h in raw[0]]
     stamp = None
     if REVISION_COLUMN in header:
         j = header.index(REVISION_COLUMN)
         stamps = {r[j] for r in raw[1:] if len(r) > j and r[j]}
         if len(stamps) > 1:
-            raise _Refused(f"The '{REVISION_COLUMN}' column holds several values {sorted(stamps)[:3]}:"
+            shown = [quote(v) for v in sorted(stamps)[:3]]
+            raise _Refused(f"The '{REVISION_COLUMN}' column holds several values {shown}:"
                            " rows from different exports were mixed.")
         if stamps:
             try:
@@ -514,9 +593,7 @@ def _plan(session: Session, header: list[str], rows: list[tuple[int, list[Any]]]
         if all(_blank(v) for v in values):
             continue
         report.rows += 1
-        if len(values) > len(header) and any(not _blank(v) for v in values[len(header):]):
-            _reject(report, rownum, "", values[len(header)], "a value outside the header's "
-                    "columns; give the column a header or clear it")
+        _reject_headerless(report, rownum, header, values)
         eid = _id_text(values[id_col])
         if not eid:
             _reject(report, rownum, "id", values[id_col], "the id is empty")
@@ -546,14 +623,16 @@ def _columns(session: Session, header: list[str], create: bool,
              report: ImportReport) -> tuple[list[tuple[str, str | None]], list[str]]:
     """The role of each column: ('id'|'note'|'ignore'|'tag', category)."""
     if "id" not in [h.casefold() for h in header]:
+        found = ", ".join(quote(h) for h in header[:12] if h)
         raise _Refused("The header has no 'id' column (row 1 must keep the exported "
-                       f"headers). Found: {[h for h in header if h][:12]}.")
+                       f"headers). Found: [{found}].")
     header[:] = ["id" if h.casefold() == "id" else ("note" if h.casefold() == "note" else h)
                  for h in header]
     folded = [h.casefold() for h in header if h]
     dups = sorted({h for h in folded if folded.count(h) > 1})
     if dups:
-        raise _Refused(f"The header repeats column(s) {dups}; each column must appear once.")
+        raise _Refused(f"The header repeats column(s) {[quote(d) for d in dups[:10]]}; each "
+                       "column must appear once.")
     cats = session.project.error_categories(session.id, include_merged=True)
     active = {n.casefold(): n for n in cats.loc[cats["merged_into"].isna(), "name"]}
     merged = {n.casefold(): m for n, m in zip(cats["name"], cats["merged_into"]) if pd.notna(m)}
@@ -570,7 +649,10 @@ def _columns(session: Session, header: list[str], create: bool,
         elif key in active:
             roles.append(("tag", active[key]))
         elif create and key not in merged:
-            check_category_name(h)
+            try:
+                check_category_name(h)
+            except ValueError as exc:
+                raise _Refused(f"Column {quote(h)} cannot become a category: {exc}") from None
             new.append(h)
             roles.append(("tag", h))
         else:
@@ -580,11 +662,25 @@ def _columns(session: Session, header: list[str], create: bool,
         was_merged = [h for h in unknown if h.casefold() in merged]
         hint = (f" {was_merged} were merged into other categories." if was_merged else
                 " Pass create_categories=True (CLI: --create-categories) to add them.")
-        raise _Refused(f"Unknown category column(s) {unknown}. Known categories: "
+        shown = ", ".join(quote(h) for h in unknown[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        raise _Refused(f"Unknown category column(s) [{shown}]{more}. Known categories: "
                        f"{list(active.values())}.{hint}")
     present = {r[1].casefold() for r in roles if r[0] == "tag"}
     report.untouched_categories = [n for k, n in active.items() if k not in present]
     return roles, new
+
+
+def _reject_headerless(report: ImportReport, rownum: int, header: list[str],
+                       values: list[Any]) -> None:
+    """Reject the first value of a row that sits in a column with no header (an empty
+    header cell, or beyond the header's last column): it would be dropped silently."""
+    for j, value in enumerate(values):
+        if (j >= len(header) or not header[j]) and not _blank(value):
+            where = f"column {j + 1} (no header)"
+            _reject(report, rownum, where, value, "a value in a column with no header; give "
+                    "the column a header or clear it")
+            return
 
 
 def _reject(report: ImportReport, row: int, column: str, value: Any, reason: str) -> None:
