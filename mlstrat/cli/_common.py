@@ -117,7 +117,7 @@ def reading(path: str | Path, what: str = "file") -> Iterator[None]:
     ...     raise UnicodeDecodeError("utf-8", b"\\xff", 0, 1, "invalid start byte")
     Traceback (most recent call last):
     ...
-    mlstrat._errors.MlstratError: The predictions CSV 'preds.csv' cannot be read: ...
+    mlstrat._errors.MlstratError: The predictions CSV 'preds.csv' cannot be read (...).
     """
     from mlstrat.store import StoreError
 
@@ -129,7 +129,9 @@ def reading(path: str | Path, what: str = "file") -> Iterator[None]:
         message = one_line(exc)
         if Path(path).name in message:
             raise MlstratError(message) from exc
-        raise MlstratError(f"The {what} {str(path)!r} cannot be read: {message}") from exc
+        if type(exc) in (ValueError, TypeError) or isinstance(exc, MlstratError):
+            raise MlstratError(f"{str(path)!r}: {message}") from exc  # says what is wrong
+        raise MlstratError(f"The {what} {str(path)!r} cannot be read ({message}).") from exc
 
 
 def open_project(folder: str | Path, *, write: bool = False, create: bool = False) -> Any:
