@@ -5,8 +5,10 @@ linear    logistic (softmax) regression: :class:`mlstrat.nn.LogisticRegressionNN
           for regression, scikit-learn ``Ridge``
 network   an :class:`mlstrat.nn.NeuralNetClassifier` / ``NeuralNetRegressor``
 
-Every trained model except the trivial one and Ridge stops early on the dev set
-(``fit(..., validation_data=(X_dev, y_dev))``, best weights restored).
+Every trained model except the trivial one and Ridge stops early on a carve of
+the training rows that it does not train on (``fit(..., validation_data=(X_stop,
+y_stop))``, best weights restored); the workflow never passes dev rows here, so
+the dev rung stays a measurement and not a fitting target.
 """
 
 from __future__ import annotations
@@ -201,14 +203,31 @@ class EpochReporter(Callback):
 
 
 def fit_model(spec: ModelSpec, task: str, settings: TrainSettings, X_train, y_train,
-              X_dev, y_dev, *, on_epoch: Callable[[int, dict], None] | None = None
+              X_stop=None, y_stop=None, *, on_epoch: Callable[[int, dict], None] | None = None
               ) -> FittedModel:
-    """Build and train one rung; networks stop early on ``(X_dev, y_dev)``."""
+    """Build and train one rung; networks stop early on ``(X_stop, y_stop)``.
+
+    ``X_stop``/``y_stop`` must be rows the model is not trained on and that no
+    rung of the ladder reports (the workflow passes a carve of the training
+    rows). Without them a network holds out its own ``validation_fraction`` of
+    ``X_train``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 3)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> m = fit_model(ModelSpec("linear"), "classification", TrainSettings(max_epochs=3),
+    ...               X[:50], y[:50], X[50:], y[50:])
+    >>> m.n_epochs, sorted(m.history[0])[:2]
+    (3, ['accuracy', 'epoch'])
+    """
     callbacks = [EpochReporter(on_epoch)] if on_epoch is not None else []
     estimator = BUILDERS[(spec.kind, task)](spec, settings, callbacks)
     start = time.perf_counter()
     if isinstance(estimator, (NeuralNetClassifier, NeuralNetRegressor, ScaledTargetRegressor)):
-        estimator.fit(X_train, y_train, validation_data=(X_dev, y_dev))
+        val = None if X_stop is None else (X_stop, y_stop)
+        estimator.fit(X_train, y_train, validation_data=val)
     else:
         estimator.fit(X_train, y_train)
     seconds = time.perf_counter() - start

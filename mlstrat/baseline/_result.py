@@ -58,6 +58,17 @@ class BaselineResult:
         The best model against the previous iteration's best, paired on dev.
     timings : dict
         Seconds per stage.
+    resampling : dict
+        How the rungs were measured: ``method`` 'split' (one train / train-dev /
+        dev / test split) or 'kfold' (repeated stratified K-fold out-of-fold
+        predictions, test held out), the ``reason`` and ``rule``, the dev
+        half-width of the single split, and ``rung_sizes``.
+    early_stopping : dict
+        Where the networks stopped early: a ``fraction`` of the training rows
+        (``rows`` of them in the single split), never trained on; never dev.
+    selection : dict
+        ``n_models`` compared on dev (``chosen_on``), the chosen model's dev and
+        test errors, and ``unbiased``: the rung that is its unbiased figure.
     """
 
     project_folder: str
@@ -83,6 +94,9 @@ class BaselineResult:
     previous_run: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    resampling: dict[str, Any] = field(default_factory=lambda: {"method": "split"})
+    early_stopping: dict[str, Any] = field(default_factory=dict)
+    selection: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ access
     @property
@@ -131,10 +145,15 @@ class BaselineResult:
             "comparison": None if self.comparison is None else self.comparison.to_dict(),
             "previous_run": self.previous_run, "timings": dict(self.timings),
             "notes": list(self.notes), "dashboard": self.dashboard_command,
+            "resampling": dict(self.resampling), "early_stopping": dict(self.early_stopping),
+            "selection": {**self.selection, **self._test_interval()},
+            "verdict": {"status": getattr(self.diagnosis, "status", None),
+                        "headline": getattr(self.diagnosis, "headline", None)},
         }
 
     def __str__(self) -> str:
-        parts = [self._header(), str(self.columns), self._splits(), self._ladder(),
+        parts = [self._header(), str(self.columns), self._splits(), self._measured(),
+                 self._ladder(), self._chosen(),
                  f"Diagnosis of the best model ({self.best.name}, run {self.best.run_id})",
                  _indent(str(self.diagnosis)), self._errors()]
         if self.comparison is not None:
@@ -165,14 +184,76 @@ class BaselineResult:
             where = "; dev and test come only from them, the rest of them go to training"
         if self.group:
             where += f"; no {self.group!r} group in two splits"
-        return f"Splits ({self.split_rule}{where}): {sizes}"
+        text = f"Splits ({self.split_rule}{where}): {sizes}"
+        es = self.early_stopping
+        if es:
+            how = "stratified, " if es.get("stratified") else ""
+            how += "whole groups, " if es.get("grouped") else ""
+            rows = (f"{es.get('fraction', 0.1):.0%} of each fit's training rows"
+                    if es.get("per_fit") else f"{es.get('rows', 0):,} training rows "
+                    f"({es.get('fraction', 0.1):.0%} of train)")
+            text += (f"\nEarly stopping: the networks stop on {rows} carved at random ({how}"
+                     "never trained on); dev is never used while fitting.")
+        return text
+
+    def _measured(self) -> str:
+        """How the rungs were measured: one split, or repeated K-fold (small data)."""
+        r = self.resampling
+        half = r.get("split_dev_half_width")
+        if r.get("method") != "kfold":
+            if half is None:
+                return ""
+            return (f"Rungs from this one split (dev resolves +-{100 * half:.1f} pt at 95%): "
+                    f"{r.get('reason', '')}.")
+        sizes = ", ".join(f"{_SPLIT_LABELS.get(k, k)} {v:,}"
+                          for k, v in r.get("rung_sizes", {}).items())
+        lines = [f"Rungs from {r.get('n_splits')}-fold x {r.get('n_repeats')} repeated "
+                 f"out-of-fold predictions, not one split ({r.get('reason', '')}).",
+                 f"  Distinct examples per rung: {sizes}. Each example's error is averaged "
+                 "over the repeats; train is each example's error when trained on; test "
+                 "stays held out, predicted by each model refitted on all non-test rows."]
+        dev = self._rung("dev")
+        if dev is not None and dev.low is not None:
+            width = 100 * (dev.high - dev.low) / 2
+            was = "" if half is None else f", against +-{100 * half:.1f} pt from one split"
+            lines.append(f"  Dev (out-of-fold): {_pct(dev.rate)} [{_pct(dev.low)}, "
+                         f"{_pct(dev.high)}] on {dev.n:,} examples: +-{width:.1f} pt{was}.")
+        return "\n".join(lines)
+
+    def _rung(self, name: str):
+        return next((r for r in getattr(self.diagnosis, "rungs", []) or []
+                     if getattr(r, "name", None) == name), None)
+
+    def _test_interval(self) -> dict[str, Any]:
+        test = self._rung("test")
+        if test is None or getattr(test, "low", None) is None:
+            return {}
+        return {"test_low": test.low, "test_high": test.high, "test_n": test.n}
+
+    def _chosen(self) -> str:
+        """Dev chose the model; test, used for nothing, is its unbiased figure."""
+        n, best = self.selection.get("n_models", len(self.models)), self.best
+        dev = "out-of-fold dev" if self.resampling.get("method") == "kfold" else "dev"
+        score = "" if self.metric == "error" else f" (dev {self.metric} {best.score:.4g})"
+        text = (f"Chosen on {dev} among {n} models: {best.name}{score}. Its dev error "
+                f"{_pct(best.errors.get('dev'))} is biased low by that choice.")
+        if best.errors.get("test") is None:
+            return text
+        ci = self._test_interval()
+        interval = f" [{_pct(ci['test_low'])}, {_pct(ci['test_high'])}]" if ci else ""
+        size = best.sizes.get("test")
+        return (text + f"\nTest {_pct(best.errors['test'])}{interval}"
+                + (f" on {size:,} examples" if size else "")
+                + ", used for no choice and no fitting, is the unbiased figure of the "
+                  "chosen model.")
 
     def _ladder(self) -> str:
         direction = "higher" if self.greater_is_better else "lower"
         head = (f"  {'model':<38} {'train':>8} {'train-dev':>9} {'dev':>8} {'test':>8}"
                 f" {'dev ' + self.metric:>12} {'epochs':>6} {'sec':>6}  run")
         lines = [f"Error ladder per model (error rates; best on dev {self.metric}, "
-                 f"{direction} is better, marked *)", head]
+                 f"{direction} is better, marked *; dev chose among {len(self.models)} "
+                 "models, test is the unbiased figure)", head]
         for m in self.models:
             cells = " ".join(f"{_pct(m.errors.get(s)):>{w}}" for s, w in
                              (("train", 8), ("train_dev", 9), ("dev", 8), ("test", 8)))

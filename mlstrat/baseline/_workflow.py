@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +30,19 @@ from mlstrat.baseline._models import FittedModel, ModelSpec, TrainSettings, fit_
 from mlstrat.baseline._preprocess import build_preprocessor, transform_float32
 from mlstrat.baseline._progress import ProgressEvent, Reporter, StageLines
 from mlstrat.baseline._read import read_table
+from mlstrat.baseline._resampling import (
+    EARLY_STOP_FRACTION,
+    N_REPEATS,
+    N_SPLITS,
+    RESOLVE_HALF_WIDTH,
+    RULE,
+    carve_early_stopping,
+    check_resampling,
+    dev_half_width,
+    mean_by_example,
+    needs_kfold,
+    repeated_folds,
+)
 from mlstrat.baseline._result import BaselineResult, ModelResult
 from mlstrat.diagnose import Diagnosis, diagnose, diagnose_regression
 from mlstrat.metrics import mse, positive_label, select_model
@@ -309,12 +322,6 @@ def _predictions(model: FittedModel, X: np.ndarray, y: np.ndarray, ids: np.ndarr
     return frame
 
 
-def _errors(task: str, frame: pd.DataFrame, y_var: float) -> float:
-    if task == "classification":
-        return float(np.mean(frame["y_true"].to_numpy() != frame["y_pred"].to_numpy()))
-    return float(min(1.0, mse(frame["y_true"], frame["y_pred"]) / y_var))
-
-
 def _split_metrics(task: str, metric: str, frame: pd.DataFrame, classes, pos) -> dict:
     names = [metric] + (["error", "accuracy"] if task == "classification"
                         else ["mse", "rmse", "mae", "r2"])
@@ -323,11 +330,9 @@ def _split_metrics(task: str, metric: str, frame: pd.DataFrame, classes, pos) ->
 
 
 def _diagnose(task: str, scored: _Scored, human_error, y_var: float) -> Diagnosis:
-    errors, preds = scored.errors, scored.preds
+    errors = scored.errors
     if task == "regression":  # relative MSEs are not counts: Welch intervals instead
-        squared = {s: (p["y_true"].to_numpy(float) - p["y_pred"].to_numpy(float)) ** 2
-                   for s, p in preds.items()}
-        return diagnose_regression(squared, y_var, human_error)
+        return diagnose_regression(dict(scored.losses), y_var, human_error)
     given = {s: errors[s] for s in ("train_dev", "dev", "test") if s in errors}
     return diagnose(human_error, errors["train"], sizes=scored.sizes, **given)
 
@@ -387,16 +392,34 @@ def baseline(
     n_review: int | None = 100,
     progress: Callable[[ProgressEvent], None] | bool | None = None,
     blas_threads: int | None = 1,
+    resampling: Literal["auto", "split", "kfold"] = "auto",
 ) -> BaselineResult:
     """From a data file to baselines, a diagnosis and an error-analysis session.
 
     Reads the data, infers each column's role, splits train / train-dev /
     dev / test (``mlstrat.splits``), fits a preprocessing pipeline on the
-    training split, trains baselines of growing capacity (trivial, linear,
-    small and medium networks, each network stopping early on dev), records
-    each as a run in the project store, diagnoses the best under ``metric``,
-    opens an error-analysis session on its dev errors, and compares it with
-    the best of the previous iteration in the same project.
+    training rows, trains baselines of growing capacity (trivial, linear,
+    small and medium networks), records each as a run in the project store,
+    diagnoses the best under ``metric``, opens an error-analysis session on its
+    dev errors, and compares it with the best of the previous iteration in the
+    same project.
+
+    Clean rungs: every model fits on the training split minus a random tenth
+    of it (stratified for classification, whole groups with ``group``) on
+    which the networks stop early; that carve is never trained on, and dev is
+    never used while fitting. Dev then chooses among the models, so the chosen
+    model's dev error is biased low by that choice; test, used for nothing,
+    is its unbiased figure. Train-dev keeps its meaning: the training
+    distribution, not trained on.
+
+    Small data (``resampling='auto'``): when the 95% Wilson half-width of the
+    chosen model's dev error at its observed rate is above 2 pt
+    (``_resampling.RULE``), the rungs are re-estimated from 5-fold x 2 repeated
+    out-of-fold predictions over every non-test row (stratified; no group in
+    two folds; with ``domain``, the dev rung counts only domain rows and
+    train-dev the other rows). Each example's error is averaged over the
+    repeats, and a rung's size is its number of distinct examples. Test stays
+    held out and is predicted by each model refitted on all non-test rows.
 
     Parameters
     ----------
@@ -446,6 +469,10 @@ def baseline(
         BLAS threads while the workflow runs (``None``: leave as is). Mini-batch
         products are small: on a shared machine one thread was 10x faster
         than two (OpenBLAS threads spin waiting for a busy core).
+    resampling : {'auto', 'split', 'kfold'}, default='auto'
+        How the rungs are measured: one train/train-dev/dev/test split, or
+        repeated stratified K-fold out-of-fold predictions (test held out);
+        'auto' uses K-fold only when one split cannot resolve 2 pt on dev.
 
     Returns
     -------
@@ -456,13 +483,16 @@ def baseline(
     >>> import tempfile
     >>> from sklearn.datasets import load_breast_cancer
     >>> frame = load_breast_cancer(as_frame=True).frame
-    >>> result = baseline(frame, "target", project=tempfile.mkdtemp(), max_epochs=5)
+    >>> result = baseline(frame, "target", project=tempfile.mkdtemp(), max_epochs=5,
+    ...                   resampling="split")
     >>> [m.kind for m in result.models]
     ['trivial', 'linear', 'network', 'network']
     >>> result.best.run_id in result.runs
     True
     >>> result.diagnosis.rates["dev"] == result.best.errors["dev"]
     True
+    >>> result.resampling["method"], result.selection["n_models"]
+    ('split', 4)
     """
     if blas_threads is None:
         return _baseline(**locals())
@@ -473,14 +503,15 @@ def baseline(
 def _baseline(data, target, *, task, domain, group, human_error, metric, project, hidden, l2,
               dropout, drop, roles, max_categories, models, max_epochs, patience,
               learning_rate, batch_size, random_state, n_review, progress,
-              blas_threads) -> BaselineResult:
+              blas_threads, resampling) -> BaselineResult:
     _check_options(task, human_error, l2, dropout, max_categories, models, n_review)
+    resampling = check_resampling(resampling)
     specs = list(models) if models is not None else ladder(parse_hidden(hidden), l2, dropout)
     settings = TrainSettings(max_epochs=max_epochs, patience=patience,
                              learning_rate=learning_rate, batch_size=batch_size,
                              random_state=random_state)
     rep = Reporter(StageLines() if progress is True else (progress or None),
-                   total=8 + len(specs))
+                   total=8 + len(specs) * (1 if resampling == "split" else 2))
     notes: list[str] = []
     # nothing is written to the project until every check below has passed
     rep.begin("read", "read", "reading " + ("the DataFrame" if isinstance(data, pd.DataFrame)
@@ -489,9 +520,7 @@ def _baseline(data, target, *, task, domain, group, human_error, metric, project
     metric = check_metric(inp.task, metric)
     rep.begin("splits", "splits", f"splitting {len(inp.frame):,} rows")
     d = _split_and_preprocess(rep, inp, random_state, notes)
-    fitted = _train(rep, specs, settings, d, notes)
-    rep.begin("evaluate", "evaluate", "predicting every split")
-    scored = [_score(model, d, metric) for model in fitted]
+    scored, plan = _measure(rep, specs, settings, d, metric, resampling, random_state)
     chosen = _choose(scored, inp.task, metric)
     rep.begin("diagnose", "diagnose", f"diagnosing {len(scored)} models")
     for entry in scored:
@@ -501,11 +530,12 @@ def _baseline(data, target, *, task, domain, group, human_error, metric, project
         open_project("mlstrat_project" if project is None else project)
     previous, last_iteration = _previous_best(proj)
     results = _record(proj, scored, chosen, last_iteration + 1, d, metric, settings,
-                      human_error, random_state, group)
+                      human_error, random_state, group, plan)
     best = results[chosen]
-    notes.extend(_notes(inp, best, human_error))
+    notes.extend(_notes(inp, best, human_error) + plan.notes)
     rep.begin("session", "session", "opening an error-analysis session on the dev errors")
-    session, slices = _error_session(proj, d, best, n_review, random_state, notes)
+    session, slices = _error_session(proj, d, plan.idx["dev"], best, n_review, random_state,
+                                     notes)
     rep.begin("compare", "compare", "comparing with the previous iteration")
     comparison = None if previous is None else \
         compare_runs(proj, previous, best.run_id, metric=metric, random_state=random_state)
@@ -523,13 +553,19 @@ def _baseline(data, target, *, task, domain, group, human_error, metric, project
         split_sizes={s: len(d.idx[s]) for s in SPLITS}, split_rule=_split_rule(inp),
         domain=inp.domain_label, group=inp.group_column, models=results,
         diagnosis=best.diagnosis, session=session, slices=slices, comparison=comparison,
-        previous_run=previous, timings=dict(rep.timings), notes=notes)
+        previous_run=previous, timings=dict(rep.timings), notes=notes,
+        resampling=plan.to_dict(), early_stopping=_early_stopping_info(d, plan),
+        selection=_selection(results, best, metric, plan))
 
 
 # =========================================================================== steps
 @dataclass
 class _Data:
-    """The split, preprocessed data every step works on."""
+    """The split, preprocessed data every step works on.
+
+    ``idx['train']`` holds the rows the models fit on; ``carve`` the training
+    rows kept out of fitting for early stopping (``X_stop``, ``y_stop``).
+    """
 
     inp: _Inputs
     idx: dict[str, np.ndarray]
@@ -540,11 +576,18 @@ class _Data:
     classes: list[Any] | None
     pos_label: Any
     y_var: float
+    carve: np.ndarray
+    X_stop: np.ndarray | None
+    y_stop: np.ndarray | None
 
 
 @dataclass
 class _Scored:
-    """One trained model with its predictions, errors and metrics per split."""
+    """One trained model with its predictions, errors and metrics per split.
+
+    ``losses`` holds, per rung and per distinct example, the error (0/1, or
+    its mean over K-fold repeats) or the squared error (regression).
+    """
 
     model: FittedModel
     preds: dict[str, pd.DataFrame]
@@ -552,7 +595,28 @@ class _Scored:
     sizes: dict[str, int]
     metrics: dict[str, dict[str, float]]
     metric: str
+    losses: dict[str, np.ndarray]
     diagnosis: Diagnosis | None = None
+
+
+@dataclass
+class _Plan:
+    """How the rungs were measured, and the rows behind each rung."""
+
+    method: str
+    reason: str
+    idx: dict[str, np.ndarray]
+    split_half_width: float | None = None
+    n_splits: int | None = None
+    n_repeats: int | None = None
+    n_fits: int = 1
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "reason": self.reason, "rule": RULE,
+                "threshold": RESOLVE_HALF_WIDTH, "split_dev_half_width": self.split_half_width,
+                "n_splits": self.n_splits, "n_repeats": self.n_repeats, "n_fits": self.n_fits,
+                "rung_sizes": {s: int(len(v)) for s, v in self.idx.items()}}
 
 
 def _split_and_preprocess(rep: Reporter, inp: _Inputs, random_state: int,
@@ -561,6 +625,7 @@ def _split_and_preprocess(rep: Reporter, inp: _Inputs, random_state: int,
     if inp.domain_mask is not None and inp.domain_mask.all():
         notes.append(f"Every row matches --domain {inp.domain_label}: dev and test are drawn "
                      "from all rows, as without --domain.")
+    idx["train"], carve = _carve(inp, idx["train"], random_state)
     rep.begin("preprocess", "preprocess",
               f"preprocessing {len(inp.plan.features)} feature columns (fit on train)")
     feats = coerce_features(inp.frame, inp.plan)
@@ -573,33 +638,69 @@ def _split_and_preprocess(rep: Reporter, inp: _Inputs, random_state: int,
     if inp.task == "classification":
         classes = [_plain(c) for c in np.unique(y["train"])]
         pos = positive_label(np.asarray(classes, dtype=object), y["train"])
+        _note_unseen_dev_classes(y, notes)
     else:
         y_var = float(np.var(y["train"])) or 1.0
+    X_stop = transform_float32(pre, feats.iloc[carve]) if carve.size else None
     return _Data(inp, idx, feats, X, y, {s: inp.ids[idx[s]] for s in SPLITS}, classes, pos,
-                 y_var)
+                 y_var, carve, X_stop, inp.y[carve] if carve.size else None)
 
 
-def _train(rep: Reporter, specs: Sequence[ModelSpec], settings: TrainSettings, d: _Data,
-           notes: list[str]) -> list[FittedModel]:
-    X_val, y_val = _validation_set(d.inp.task, d.X, d.y, notes)
+def _carve(inp: _Inputs, rows: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` -> (rows to fit on, rows to stop early on), as row indices."""
+    fit, carve = carve_early_stopping(
+        inp.y[rows], groups=None if inp.groups is None else inp.groups[rows],
+        stratify=inp.task == "classification", random_state=seed)
+    return rows[fit], rows[carve]
+
+
+def _note_unseen_dev_classes(y: dict, notes: list[str]) -> None:
+    known = np.isin(y["dev"], np.unique(y["train"]))
+    if not known.all():
+        unseen = sorted({str(v) for v in y["dev"][~known]})
+        notes.append(f"{int((~known).sum())} dev rows have classes the training split lacks "
+                     f"({', '.join(unseen[:5])}): no model can predict them; they count as "
+                     "errors.")
+
+
+def _train(rep: Reporter, specs: Sequence[ModelSpec], settings: TrainSettings,
+           d: _Data) -> list[FittedModel]:
+    """Fit every rung on the training rows; networks stop early on the carve."""
     fitted = []
     for spec in specs:
         rep.begin(f"train {spec.label}", "train", f"training {spec.label}")
-        fitted.append(fit_model(
-            spec, d.inp.task, settings, d.X["train"], d.y["train"], X_val, y_val,
-            on_epoch=lambda e, logs, lab=spec.label: rep.epoch(
-                f"  {lab}: epoch {e} val_loss={logs.get('val_loss', float('nan')):.4g}")))
+        fitted.append(fit_model(spec, d.inp.task, settings, d.X["train"], d.y["train"],
+                                d.X_stop, d.y_stop, on_epoch=_epoch_printer(rep, spec)))
     return fitted
+
+
+def _epoch_printer(rep: Reporter, spec: ModelSpec):
+    return lambda e, logs: rep.epoch(
+        f"  {spec.label}: epoch {e} val_loss={logs.get('val_loss', float('nan')):.4g}")
+
+
+def _loss(task: str, frame: pd.DataFrame) -> np.ndarray:
+    """Per example: 1.0 for an error (classification), else the squared error."""
+    if task == "classification":
+        return (frame["y_true"].to_numpy() != frame["y_pred"].to_numpy()).astype(float)
+    return (frame["y_true"].to_numpy(float) - frame["y_pred"].to_numpy(float)) ** 2
+
+
+def _rate(task: str, loss: np.ndarray, y_var: float) -> float:
+    """The rung: the error rate, or MSE / variance of the training target capped at 1."""
+    mean = float(np.mean(loss))
+    return mean if task == "classification" else float(min(1.0, mean / y_var))
 
 
 def _score(model: FittedModel, d: _Data, metric: str) -> _Scored:
     task = d.inp.task
     preds = {s: _predictions(model, d.X[s], d.y[s], d.ids[s], task) for s in SPLITS}
+    losses = {s: _loss(task, preds[s]) for s in SPLITS}
     return _Scored(
-        model, preds, errors={s: _errors(task, preds[s], d.y_var) for s in SPLITS},
+        model, preds, errors={s: _rate(task, losses[s], d.y_var) for s in SPLITS},
         sizes={s: len(preds[s]) for s in SPLITS},
         metrics={s: _split_metrics(task, metric, preds[s], d.classes, d.pos_label)
-                 for s in SPLITS}, metric=metric)
+                 for s in SPLITS}, metric=metric, losses=losses)
 
 
 def _choose(scored: list[_Scored], task: str, metric: str) -> int:
@@ -610,21 +711,191 @@ def _choose(scored: list[_Scored], task: str, metric: str) -> int:
     return int(selection.chosen)
 
 
+# =========================================================================== one split or K-fold
+def _measure(rep: Reporter, specs: Sequence[ModelSpec], settings: TrainSettings, d: _Data,
+             metric: str, resampling: str, random_state: int) -> tuple[list[_Scored], _Plan]:
+    """Train and score every rung on one split, or (small data) by repeated K-fold."""
+    if resampling == "kfold":
+        return _kfold(rep, specs, settings, d, metric, random_state,
+                      "asked for (resampling='kfold')", None)
+    fitted = _train(rep, specs, settings, d)
+    rep.begin("evaluate", "evaluate", "predicting every split")
+    scored = [_score(model, d, metric) for model in fitted]
+    best = scored[_choose(scored, d.inp.task, metric)]
+    half = dev_half_width(d.inp.task, _relative(d, best.losses["dev"]))
+    n_dev = len(d.idx["dev"])
+    if resampling == "split" or not needs_kfold(half):
+        why = "asked for (resampling='split')" if resampling == "split" else \
+            f"the dev set of {n_dev:,} rows resolves +-{100 * half:.1f} pt at 95% (<= " \
+            f"{100 * RESOLVE_HALF_WIDTH:g} pt)"
+        return scored, _Plan("split", why, {s: d.idx[s] for s in SPLITS}, half)
+    why = (f"small data: the dev set of {n_dev:,} rows resolves only +-{100 * half:.1f} pt at "
+           f"95% (> {100 * RESOLVE_HALF_WIDTH:g} pt)")
+    return _kfold(rep, specs, settings, d, metric, random_state, why, half)
+
+
+def _relative(d: _Data, loss: np.ndarray) -> np.ndarray:
+    return loss if d.inp.task == "classification" else loss / d.y_var
+
+
+@dataclass
+class _Fit:
+    """One K-fold fit: rows trained on, rows it stops early on, rows it predicts."""
+
+    repeat: int
+    fit: np.ndarray
+    carve: np.ndarray
+    held: np.ndarray
+
+
+def _kfold(rep: Reporter, specs: Sequence[ModelSpec], settings: TrainSettings, d: _Data,
+           metric: str, random_state: int, reason: str, half: float | None
+           ) -> tuple[list[_Scored], _Plan]:
+    inp = d.inp
+    pool = np.sort(np.concatenate([d.idx["train"], d.carve, d.idx["train_dev"],
+                                   d.idx["dev"]])).astype(np.intp)
+    fits = _fold_fits(inp, pool, random_state)
+    fit, carve = _carve(inp, pool, random_state)
+    fits.append(_Fit(-1, fit, carve, d.idx["test"]))  # the model kept: all non-test rows
+    idx, notes = _kfold_rows(inp, pool, d.idx["test"])
+    scored = []
+    for spec in specs:
+        rep.begin(f"kfold {spec.label}", "train",
+                  f"{len(fits) - 1} out-of-fold fits + 1 on all non-test rows: {spec.label}")
+        scored.append(_kfold_one(rep, spec, settings, d, fits, idx, metric))
+    n_repeats = 1 + max(f.repeat for f in fits)
+    plan = _Plan("kfold", reason, idx, half, (len(fits) - 1) // n_repeats, n_repeats,
+                 len(fits), notes)
+    return scored, plan
+
+
+def _fold_fits(inp: _Inputs, pool: np.ndarray, random_state: int) -> list[_Fit]:
+    groups = None if inp.groups is None else inp.groups[pool]
+    folds = repeated_folds(inp.y[pool], groups=groups, stratify=inp.task == "classification",
+                           n_splits=N_SPLITS, n_repeats=N_REPEATS, random_state=random_state)
+    fits = []
+    for r, parts in enumerate(folds):
+        for j, held in enumerate(parts):
+            rest = np.setdiff1d(np.arange(len(pool)), held)
+            fit, carve = _carve(inp, pool[rest], random_state + 100 * (r + 1) + j)
+            fits.append(_Fit(r, fit, carve, pool[held]))
+    return fits
+
+
+def _kfold_rows(inp: _Inputs, pool: np.ndarray, test: np.ndarray):
+    """Rows behind each K-fold rung; with a domain, dev only from domain rows."""
+    mask = inp.domain_mask
+    if mask is None or mask.all():
+        notes = ["K-fold without --domain: every non-test row comes from the training "
+                 "distribution, so train-dev and dev are the same out-of-fold rung (the "
+                 "training distribution, not trained on); no data mismatch can be measured."]
+        return {"train": pool, "train_dev": pool, "dev": pool, "test": test}, notes
+    idx = {"train": pool, "train_dev": pool[~mask[pool]], "dev": pool[mask[pool]],
+           "test": test}
+    if idx["train_dev"].size == 0:
+        del idx["train_dev"]
+    notes = [f"K-fold with --domain {inp.domain_label}: training folds hold both kinds of "
+             "rows; the dev rung counts only the out-of-fold predictions of domain rows, "
+             "train-dev those of the other rows."]
+    return idx, notes
+
+
+def _fit_on(spec: ModelSpec, settings: TrainSettings, d: _Data, fit: _Fit, rep: Reporter):
+    """Preprocess on the fit rows, train, and return the model with X of fit and held rows."""
+    task, y = d.inp.task, d.inp.y
+    pre = build_preprocessor(d.inp.plan)
+    X_fit = np.ascontiguousarray(pre.fit_transform(d.feats.iloc[fit.fit]), dtype=np.float32)
+    X_stop = transform_float32(pre, d.feats.iloc[fit.carve]) if fit.carve.size else None
+    model = fit_model(spec, task, settings, X_fit, y[fit.fit], X_stop,
+                      y[fit.carve] if fit.carve.size else None,
+                      on_epoch=_epoch_printer(rep, spec))
+    return model, X_fit, transform_float32(pre, d.feats.iloc[fit.held])
+
+
+def _rows_frame(model: FittedModel, X: np.ndarray, d: _Data, rows: np.ndarray) -> pd.DataFrame:
+    frame = _predictions(model, X, d.inp.y[rows], d.inp.ids[rows], d.inp.task)
+    frame.insert(0, "row", rows)
+    return frame
+
+
+def _kfold_one(rep: Reporter, spec: ModelSpec, settings: TrainSettings, d: _Data,
+               fits: list[_Fit], idx: dict[str, np.ndarray], metric: str) -> _Scored:
+    task, n = d.inp.task, len(d.inp.frame)
+    held: dict[int, list[pd.DataFrame]] = {}
+    own: list[pd.DataFrame] = []
+    seconds = 0.0
+    for fit in fits:
+        model, X_fit, X_held = _fit_on(spec, settings, d, fit, rep)
+        seconds += model.seconds
+        held.setdefault(fit.repeat, []).append(_rows_frame(model, X_held, d, fit.held))
+        if fit.repeat >= 0:
+            own.append(_rows_frame(model, X_fit, d, fit.fit))
+    test = held.pop(-1)[0]
+    oof = {r: _with_all_proba(pd.concat(f).sort_values("row")) for r, f in held.items()}
+    return _kfold_scored(replace(model, seconds=seconds), d, oof, own, test, idx, metric, n)
+
+
+def _with_all_proba(frame: pd.DataFrame) -> pd.DataFrame:
+    """Folds whose model never saw a class leave its probability empty: 0."""
+    cols = [c for c in frame.columns if str(c).startswith("proba_")]
+    frame[cols] = frame[cols].fillna(0.0)
+    return frame.reset_index(drop=True)
+
+
+def _kfold_scored(model: FittedModel, d: _Data, oof: dict[int, pd.DataFrame],
+                  own: list[pd.DataFrame], test: pd.DataFrame, idx: dict[str, np.ndarray],
+                  metric: str, n: int) -> _Scored:
+    """Rungs from per-example losses averaged over repeats (train: over the fits
+    that trained on the example); metrics averaged over repeats (train: fits)."""
+    task = d.inp.task
+    per_row = {"train": mean_by_example(n, [f["row"].to_numpy() for f in own],
+                                        [_loss(task, f) for f in own]),
+               "held": mean_by_example(n, [f["row"].to_numpy() for f in oof.values()],
+                                       [_loss(task, f) for f in oof.values()])}
+    losses = {"train": per_row["train"][idx["train"]], "test": _loss(task, test)}
+    preds, metrics = {"test": test.drop(columns="row")}, {}
+    metrics["train"] = _mean_metrics([_metrics_of(d, metric, f) for f in own])
+    for split in ("train_dev", "dev"):
+        if split in idx:
+            losses[split] = per_row["held"][idx[split]]
+            parts = [f[f["row"].isin(idx[split])] for f in oof.values()]
+            metrics[split] = _mean_metrics([_metrics_of(d, metric, p) for p in parts])
+            preds[split] = parts[0].drop(columns="row").reset_index(drop=True)
+    metrics["test"] = _metrics_of(d, metric, test)
+    errors = {s: _rate(task, v, d.y_var) for s, v in losses.items()}
+    if task == "classification":  # the rung and the metric tell one number
+        for s, e in errors.items():
+            metrics[s].update({k: v for k, v in (("error", e), ("accuracy", 1 - e))
+                               if k in metrics[s]})
+    return _Scored(model, preds, errors, {s: int(v.size) for s, v in losses.items()},
+                   metrics, metric, losses)
+
+
+def _metrics_of(d: _Data, metric: str, frame: pd.DataFrame) -> dict[str, float]:
+    return _split_metrics(d.inp.task, metric, frame, d.classes, d.pos_label)
+
+
+def _mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+# =========================================================================== record
 def _record(proj: Project, scored: list[_Scored], chosen: int, iteration: int, d: _Data,
             metric: str, settings: TrainSettings, human_error, random_state: int,
-            group: str | None) -> list[ModelResult]:
+            group: str | None, plan: _Plan) -> list[ModelResult]:
     """Log one run per model (each its own transaction) and return their results."""
     common = {"iteration": iteration, "task": d.inp.task, "target": d.inp.target,
               "metric": metric, "data": d.inp.source, "split_seed": random_state,
               "domain": d.inp.domain_label, "group": group, "features": d.inp.plan.features,
               "roles": {c.name: c.role for c in d.inp.plan.columns},
-              "n_inputs": int(d.X["train"].shape[1])}
+              "n_inputs": int(d.X["train"].shape[1]), "resampling": plan.to_dict(),
+              "early_stopping": _early_stopping_info(d, plan),
+              "chosen_on": "dev", "n_models": len(scored)}
     results = []
     for i, e in enumerate(scored):
         m = e.model
-        stored = {s: e.preds[s] for s in ("train_dev", "dev", "test")}
-        if e.sizes["train"] <= MAX_STORED_TRAIN:
-            stored["train"] = e.preds["train"]
+        stored = {s: p for s, p in e.preds.items()
+                  if s != "train" or e.sizes["train"] <= MAX_STORED_TRAIN}
         config = {"baseline": {**common, "model": m.spec.label, "kind": m.spec.kind,
                                "chosen": i == chosen},
                   "model": m.spec.to_dict(), "training": settings.to_dict(),
@@ -640,26 +911,28 @@ def _record(proj: Project, scored: list[_Scored], chosen: int, iteration: int, d
     return results
 
 
+def _early_stopping_info(d: _Data, plan: _Plan) -> dict[str, Any]:
+    """Where the networks stopped early: never on dev."""
+    return {"source": "train", "fraction": EARLY_STOP_FRACTION, "rows": int(d.carve.size),
+            "stratified": d.inp.task == "classification", "grouped": d.inp.groups is not None,
+            "per_fit": plan.method == "kfold"}
+
+
+def _selection(results: list[ModelResult], best: ModelResult, metric: str,
+               plan: _Plan) -> dict[str, Any]:
+    """Which rung chose the model and which one is its unbiased figure."""
+    return {"n_models": len(results), "chosen_on": "dev", "metric": metric,
+            "chosen": best.name, "dev": best.errors.get("dev"),
+            "test": best.errors.get("test"), "unbiased": "test",
+            "dev_is": "out-of-fold" if plan.method == "kfold" else "one split"}
+
+
 def _same_predictions(c) -> bool:
     if not c.matched:
         return False
     if c.task == "classification":
         return c.test["b"] == 0 and c.test["c"] == 0
     return c.test["change"] == 0 and c.test["low"] == c.test["high"]
-
-
-def _validation_set(task: str, X: dict, y: dict, notes: list[str]):
-    """Dev rows for early stopping: those whose class the training split has."""
-    if task != "classification":
-        return X["dev"], y["dev"]
-    known = np.isin(y["dev"], np.unique(y["train"]))
-    if known.all():
-        return X["dev"], y["dev"]
-    unseen = sorted({str(v) for v in y["dev"][~known]})
-    notes.append(f"{int((~known).sum())} dev rows have classes the training split lacks "
-                 f"({', '.join(unseen[:5])}): early stopping ignores them; they count as "
-                 "errors.")
-    return X["dev"][known], y["dev"][known]
 
 
 def _notes(inp: _Inputs, best: ModelResult, human_error) -> list[str]:
@@ -675,9 +948,9 @@ def _notes(inp: _Inputs, best: ModelResult, human_error) -> list[str]:
     return notes
 
 
-def _error_session(project: Project, d: _Data, best: ModelResult, n_review, random_state,
-                   notes: list[str]):
-    inp, dev_rows = d.inp, d.idx["dev"]
+def _error_session(project: Project, d: _Data, dev_rows: np.ndarray, best: ModelResult,
+                   n_review, random_state, notes: list[str]):
+    inp = d.inp
     if inp.task != "classification":
         notes.append("No error-analysis session: sessions review misclassified examples.")
         return None, None

@@ -54,6 +54,10 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="one-hot columns per categorical column (default: %(default)s)")
     p.add_argument("--max-epochs", type=int, default=100, metavar="N",
                    help="epoch cap of each network (default: %(default)s)")
+    p.add_argument("--resampling", choices=("auto", "split", "kfold"), default="auto",
+                   help="rungs from one split, or from repeated K-fold out-of-fold "
+                        "predictions (small data); auto: K-fold when one split's dev cannot "
+                        "resolve 2 pt (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0,
                    help="split and training seed; keep it to compare iterations")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -70,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         human_error=args.human_error, metric=args.metric, project=args.project,
         hidden=args.hidden, l2=args.l2, dropout=args.dropout, drop=args.drop or (),
         roles=args.role, max_categories=args.max_categories, max_epochs=args.max_epochs,
-        random_state=args.seed, progress=None if args.quiet else StageLines(sys.stderr))
+        random_state=args.seed, resampling=args.resampling,
+        progress=None if args.quiet else StageLines(sys.stderr))
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
     else:

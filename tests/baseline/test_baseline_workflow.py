@@ -9,8 +9,13 @@ from mlstrat.baseline import BaselineResult, ProgressEvent, baseline
 
 def test_breast_cancer_csv_end_to_end(tmp_path, breast_cancer_csv, fast):
     project = open_project(tmp_path / "proj")
-    r = baseline(breast_cancer_csv, "target", project=project, human_error=0.01, **fast)
+    r = baseline(breast_cancer_csv, "target", project=project, human_error=0.01,
+                 resampling="split", **fast)
     assert isinstance(r, BaselineResult)
+    assert r.resampling["method"] == "split"
+    # the networks stop early on a tenth of train; the ladder's train is what they fit on
+    assert r.early_stopping["rows"] == round(0.1 * (r.split_sizes["train"]
+                                                    + r.early_stopping["rows"]))
     assert [m.kind for m in r.models] == ["trivial", "linear", "network", "network"]
     assert len(project.runs()) == 4 and r.runs == project.runs()["id"].tolist()
     assert sum(m.chosen for m in r.models) == 1
@@ -47,10 +52,12 @@ def test_breast_cancer_csv_end_to_end(tmp_path, breast_cancer_csv, fast):
     assert set(r.timings) >= {"read", "splits", "preprocess", "evaluate", "session"}
 
 
-@pytest.mark.parametrize("fixture, n_classes", [("wine_csv", 3), ("digits_csv", 10)])
-def test_multiclass_sets_with_macro_f1(request, tmp_path, fixture, n_classes, fast):
+@pytest.mark.parametrize("fixture, n_classes, resampling",
+                         [("wine_csv", 3, "auto"), ("digits_csv", 10, "split")])
+def test_multiclass_sets_with_macro_f1(request, tmp_path, fixture, n_classes, resampling,
+                                       fast):
     r = baseline(request.getfixturevalue(fixture), "target", metric="f1",
-                 project=tmp_path, **fast)
+                 project=tmp_path, resampling=resampling, **fast)
     assert len(r.classes) == n_classes
     assert r.best.score == max(m.score for m in r.models)   # f1: higher wins
     assert r.best.kind != "trivial"
@@ -59,7 +66,7 @@ def test_multiclass_sets_with_macro_f1(request, tmp_path, fixture, n_classes, fa
 
 
 def test_diabetes_regression(tmp_path, diabetes_csv, fast):
-    r = baseline(diabetes_csv, "target", project=tmp_path, **fast)
+    r = baseline(diabetes_csv, "target", project=tmp_path, resampling="split", **fast)
     assert r.task == "regression" and r.metric == "mse" and r.classes is None
     assert r.session is None
     trivial = r.models[0]
@@ -71,7 +78,8 @@ def test_diabetes_regression(tmp_path, diabetes_csv, fast):
     assert r.best.metrics["dev"]["r2"] > 0.2 and r.best.kind != "trivial"
     assert y.var() > 1000  # the target is in its raw units, and the networks still learn
     assert all(g.verdict in ("real", "noise") for g in r.diagnosis.gaps)  # Welch intervals
-    r2 = baseline(diabetes_csv, "target", project=tmp_path, drop=["bmi", "s5"], **fast)
+    r2 = baseline(diabetes_csv, "target", project=tmp_path, drop=["bmi", "s5"],
+                  resampling="split", **fast)
     c = r2.comparison
     assert c is not None and c.matched and c.test["test"].startswith("paired t-test")
     assert c.test["change"] == pytest.approx(r2.best.metrics["dev"]["mse"]
@@ -84,7 +92,8 @@ def test_diabetes_regression(tmp_path, diabetes_csv, fast):
 
 def test_domain_mismatch_is_found_and_random_split_shows_none(tmp_path, make_mixed, fast):
     frame = make_mixed()
-    r = baseline(frame, "label", domain="source=car", project=tmp_path / "a", **fast)
+    r = baseline(frame, "label", domain="source=car", project=tmp_path / "a",
+                 resampling="split", **fast)
     dev = open_project(tmp_path / "a").run_predictions(r.best.run_id, "dev")
     by_id = frame.set_index("customer_id")          # the id column names the examples
     assert (by_id.loc[dev["id"], "source"] == "car").all()
@@ -124,9 +133,9 @@ def test_parquet_and_xlsx_files(tmp_path, suffix, make_mixed, fast):
 
 def test_iteration_is_compared_with_mcnemar_on_the_same_dev_examples(tmp_path, breast_cancer_csv,
                                                                       fast):
-    first = baseline(breast_cancer_csv, "target", project=tmp_path, **fast)
+    first = baseline(breast_cancer_csv, "target", project=tmp_path, resampling="split", **fast)
     second = baseline(breast_cancer_csv, "target", project=tmp_path, hidden="64,32",
-                      l2=0.01, dropout=0.2, **fast)
+                      l2=0.01, dropout=0.2, resampling="split", **fast)
     assert second.iteration == 2 and first.iteration == 1
     assert [m.name for m in second.models][2:] == ["network (64, 32) l2=0.01 dropout=0.2"]
     c = second.comparison
@@ -158,7 +167,8 @@ def test_other_dev_examples_are_not_compared(tmp_path, breast_cancer_csv, fast):
 
 def test_progress_events(tmp_path, breast_cancer_csv, fast):
     events: list[ProgressEvent] = []
-    baseline(breast_cancer_csv, "target", project=tmp_path, progress=events.append, **fast)
+    baseline(breast_cancer_csv, "target", project=tmp_path, progress=events.append,
+             resampling="split", **fast)
     stages = [e.stage for e in events if e.stage != "epoch"]
     assert stages[:3] == ["read", "splits", "preprocess"]
     assert stages.count("train") == 4 and stages[-1] == "done"
@@ -190,13 +200,15 @@ def _bad_cases(tmp_path, breast_cancer_csv):
         "bad metric": (dict(data=frame, target="target", metric="auc"),
                        r"Unknown metric 'auc'.*'f1'"),
         "bad n_review": (dict(data=frame, target="target", n_review=0), "'n_review'"),
+        "bad resampling": (dict(data=frame, target="target", resampling="cv"),
+                           r"'resampling' parameter must be one of \['auto', 'split', 'kfold'\]"),
     }
 
 
 @pytest.mark.parametrize("case", ["missing target", "single class", "unparseable",
                                   "all missing target", "domain value", "domain column",
                                   "too few rows", "bad human error", "bad metric",
-                                  "bad n_review"])
+                                  "bad n_review", "bad resampling"])
 def test_bad_input_is_refused_and_changes_nothing(tmp_path, breast_cancer_csv, case, fast):
     project = open_project(tmp_path / "proj")
     project.log_run("existing", errors={"train": 0.1, "dev": 0.2}, sizes={"train": 10, "dev": 10})
@@ -215,7 +227,7 @@ def test_a_feature_column_entirely_missing_is_dropped_and_reported(tmp_path, win
 
 def test_groups_never_span_two_splits(tmp_path, make_mixed, fast):
     frame = make_mixed(500, 0).assign(speaker=lambda f: [f"s{i % 97}" for i in range(len(f))])
-    r = baseline(frame, "label", group="speaker", project=tmp_path, **fast)
+    r = baseline(frame, "label", group="speaker", project=tmp_path, resampling="split", **fast)
     project = open_project(tmp_path)
     by_id = frame.set_index("customer_id")["speaker"]
     seen = {}
@@ -235,7 +247,7 @@ def test_a_class_missing_from_training_does_not_break_early_stopping(tmp_path, w
         frame.loc[row, "target"] = 7
         if row in make_splits(len(frame), stratify=frame["target"].to_numpy())["dev"]:
             break
-    r = baseline(frame, "target", project=tmp_path, **fast)
+    r = baseline(frame, "target", project=tmp_path, resampling="split", **fast)
     assert r.classes == [0, 1, 2]
     assert any("1 dev rows have classes the training split lacks (7)" in n for n in r.notes)
     dev = open_project(tmp_path).run_predictions(r.best.run_id, "dev")
