@@ -40,8 +40,10 @@ __all__ = [
 #: most rows a chart carries (Altair refuses more than 5000 by default)
 MAX_ROWS = 5000
 
-_VERDICT_COLORS = alt.Scale(domain=["real", "noise", "untested"],
-                            range=["#d62728", "#7f7f7f", "#1f77b4"])
+#: what a gap bar shows -> colour (a negative gap is never shown as a problem)
+_GAP_SHOWN = {"real": "#d62728", "too small to tell": "#ff7f0e", "noise": "#7f7f7f",
+              "untested (no sizes)": "#1f77b4", "negative: not a problem": "#2ca02c"}
+_VERDICT_COLORS = alt.Scale(domain=list(_GAP_SHOWN), range=list(_GAP_SHOWN.values()))
 
 
 def _require(frame: pd.DataFrame, columns, builder: str) -> None:
@@ -68,7 +70,8 @@ def _thin_by(frame: pd.DataFrame, key: str, max_rows: int = MAX_ROWS) -> pd.Data
 
 
 # ----------------------------------------------------------------------------- ladder
-def ladder_chart(diagnosis_frame: pd.DataFrame) -> alt.VConcatChart:
+def ladder_chart(diagnosis_frame: pd.DataFrame, *, percent: bool = True,
+                 metric: str = "error rate") -> alt.VConcatChart:
     """The error ladder (top) and the gaps between rungs (bottom).
 
     Parameters
@@ -76,6 +79,14 @@ def ladder_chart(diagnosis_frame: pd.DataFrame) -> alt.VConcatChart:
     diagnosis_frame : DataFrame
         ``Diagnosis.to_frame()``: columns kind ('rung'/'gap'), order, name,
         label, value, low, high, verdict.
+    percent : bool, default=True
+        Rates shown in percent (gaps in points); False for a regression
+        ladder in the target's units.
+    metric : str, default='error rate'
+        Axis title of the rungs (e.g. 'RMSE').
+
+    A gap below 0 (training error below human level, dev easier than
+    train-dev) is coloured as not a problem, whatever its verdict.
 
     Examples
     --------
@@ -88,11 +99,18 @@ def ladder_chart(diagnosis_frame: pd.DataFrame) -> alt.VConcatChart:
     _require(diagnosis_frame, ["kind", "order", "label", "value", "low", "high", "verdict"],
              "ladder_chart")
     f = diagnosis_frame.copy()
-    f["pct"] = f["value"] * 100
-    f["low_pct"] = f["low"] * 100
-    f["high_pct"] = f["high"] * 100
-    f["text"] = f["value"].map(lambda v: f"{100 * v:+.2f} pt").where(
-        f["kind"] == "gap", f["value"].map(lambda v: f"{100 * v:.2f}%"))
+    scale = 100.0 if percent else 1.0
+    f["pct"] = f["value"] * scale
+    f["low_pct"] = f["low"] * scale
+    f["high_pct"] = f["high"] * scale
+    if percent:
+        gap_text, rung_text = (lambda v: f"{100 * v:+.2f} pt"), (lambda v: f"{100 * v:.2f}%")
+    else:
+        gap_text, rung_text = (lambda v: f"{v:+.4g}"), (lambda v: f"{v:.4g}")
+    f["text"] = f["value"].map(gap_text).where(f["kind"] == "gap", f["value"].map(rung_text))
+    f["shown"] = f["verdict"].where(f["value"] >= 0, "negative: not a problem")
+    rung_title = "error (%)" if percent else metric
+    gap_title = "gap (pt)" if percent else f"gap ({metric})"
     rungs = f[f["kind"] == "rung"]
     gaps = f[f["kind"] == "gap"]
     rung_order = list(rungs.sort_values("order")["label"])
@@ -100,25 +118,25 @@ def ladder_chart(diagnosis_frame: pd.DataFrame) -> alt.VConcatChart:
     x_rung = alt.X("label:N", sort=rung_order, title=None)
     base = alt.Chart(rungs)
     top = alt.layer(
-        base.mark_line(color="#999").encode(x=x_rung, y=alt.Y("pct:Q", title="error (%)")),
+        base.mark_line(color="#999").encode(x=x_rung, y=alt.Y("pct:Q", title=rung_title)),
         base.mark_point(filled=True, size=90).encode(
             x=x_rung, y="pct:Q",
-            tooltip=["label:N", alt.Tooltip("pct:Q", format=".2f"), "n:Q"]),
-        base.mark_errorbar().encode(x=x_rung, y=alt.Y("low_pct:Q", title="error (%)"),
+            tooltip=["label:N", alt.Tooltip("text:N", title="value"), "n:Q"]),
+        base.mark_errorbar().encode(x=x_rung, y=alt.Y("low_pct:Q", title=rung_title),
                                     y2="high_pct:Q"),
         base.mark_text(dx=18, align="left").encode(x=x_rung, y="pct:Q", text="text:N"),
     ).properties(title="Error ladder (95% intervals)", width=420, height=220)
     gbase = alt.Chart(gaps)
-    x_gap = alt.X("label:N", sort=gap_order, title=None)
+    x_gap = alt.X("label:N", sort=gap_order, title=None, axis=alt.Axis(labelLimit=300))
     bottom = alt.layer(
         gbase.mark_bar().encode(
-            x=x_gap, y=alt.Y("pct:Q", title="gap (pt)"),
-            color=alt.Color("verdict:N", scale=_VERDICT_COLORS, title="verdict"),
-            tooltip=["label:N", alt.Tooltip("pct:Q", format="+.2f"), "verdict:N"]),
+            x=x_gap, y=alt.Y("pct:Q", title=gap_title),
+            color=alt.Color("shown:N", scale=_VERDICT_COLORS, title="verdict"),
+            tooltip=["label:N", alt.Tooltip("text:N", title="gap"), "verdict:N"]),
         gbase.mark_errorbar(color="black").encode(
-            x=x_gap, y=alt.Y("low_pct:Q", title="gap (pt)"), y2="high_pct:Q"),
+            x=x_gap, y=alt.Y("low_pct:Q", title=gap_title), y2="high_pct:Q"),
         alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="black").encode(
-            y=alt.Y("zero:Q", title="gap (pt)")),
+            y=alt.Y("zero:Q", title=gap_title)),
     ).properties(title="Gaps: avoidable bias, variance, data mismatch, dev overfitting",
                  width=420, height=220)
     return alt.vconcat(top, bottom)
