@@ -50,7 +50,7 @@ from mlstrat.tuning._result import StudyResult
 from mlstrat.tuning._space import SearchSpace
 from mlstrat.tuning._strategies import make_strategy
 from mlstrat.metrics import OPERATORS
-from mlstrat.tuning._study import create_study
+from mlstrat.tuning._study import create_study, study_budget
 from mlstrat.tuning._trial import scorer
 
 __all__ = ["ESTIMATORS", "DATASETS", "TuneConfig", "load_config", "run_config"]
@@ -282,6 +282,7 @@ def run_config(config: TuneConfig, *, project: Any, n_jobs: int = 1, client: Any
     """
     estimator = config.make_estimator()
     config.space.check_params(estimator)
+    study_budget(make_strategy(config.strategy), config.space, config.n_trials)
     X_tr, y_tr, X_dev, y_dev = config.load_data()
     study = create_study(config.name, config.space, project=project,
                          strategy=config.strategy, seed=config.seed, scoring=config.scoring)

@@ -27,7 +27,7 @@ from mlstrat.tuning._space import SearchSpace
 from mlstrat.tuning._strategies import Strategy, make_strategy
 from mlstrat.tuning._trial import resource_param, run_trial, scorer
 
-__all__ = ["Study", "create_study", "load_study"]
+__all__ = ["Study", "create_study", "load_study", "study_budget"]
 
 
 def _worker_id() -> str:
@@ -160,19 +160,9 @@ class Study:
 
     # -- budget and claims -----------------------------------------------
     def _budget(self, n_trials: int | None) -> int:
-        if self.strategy.multi_fidelity:
-            if self.strategy.kind == "halving" and not n_trials:
-                raise ValueError("Successive halving needs 'n_trials': the number of "
-                                 "configurations of its first rung (e.g. 27 for eta=3).")
-            n = sum(r[0][0] for _, r in self.strategy.brackets(n_trials or 0))
-        else:
-            own = self.strategy.n_trials(self.space)
-            n = n_trials if n_trials is not None else own
-            if n is None:
-                raise ValueError(f"Give 'n_trials' (the study's total) for {self.strategy!r}.")
-            n = min(n, own) if own is not None else n
-        self.project.set_study_budget(self.study_id, int(n))
-        return int(n)
+        n = study_budget(self.strategy, self.space, n_trials)
+        self.project.set_study_budget(self.study_id, n)
+        return n
 
     def _claim(self, total: int | None = None, extra: Mapping[str, Any] | None = None):
         if self._run["deadline"] is not None and time.monotonic() > self._run["deadline"]:
@@ -297,6 +287,35 @@ class Study:
             return None
         return self.project.claim_trial(self.study_id, self.worker, propose=None,
                                         stale_after=self._run["stale_after"], extra=extra)
+
+
+def study_budget(strategy: Strategy, space: SearchSpace, n_trials: int | None) -> int:
+    """The study's total number of trials, or a ``ValueError`` saying what to give.
+
+    Checked before anything is written, so that a study that cannot run is
+    refused with the store untouched.
+
+    Examples
+    --------
+    >>> from mlstrat.tuning import loguniform
+    >>> space = SearchSpace({"C": loguniform(0.01, 10.0)})
+    >>> study_budget(make_strategy("random"), space, 5)
+    5
+    >>> study_budget(make_strategy("random"), space, None)
+    Traceback (most recent call last):
+    ...
+    ValueError: Give 'n_trials' (the study's total) for RandomSearch().
+    """
+    if strategy.multi_fidelity:
+        if strategy.kind == "halving" and not n_trials:
+            raise ValueError("Successive halving needs 'n_trials': the number of "
+                             "configurations of its first rung (e.g. 27 for eta=3).")
+        return int(sum(r[0][0] for _, r in strategy.brackets(n_trials or 0)))
+    own = strategy.n_trials(space)
+    n = n_trials if n_trials is not None else own
+    if n is None:
+        raise ValueError(f"Give 'n_trials' (the study's total) for {strategy!r}.")
+    return int(min(n, own) if own is not None else n)
 
 
 def _outcome(future: Any) -> dict[str, Any]:
