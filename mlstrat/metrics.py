@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import numbers
 import operator
 import time
 from dataclasses import dataclass, field
@@ -28,7 +29,11 @@ from typing import Any, Callable, Literal
 import numpy as np
 import pandas as pd
 
+from mlstrat._text import quote
+
 __all__ = [
+    "align_labels",
+    "LabelMismatchError",
     "error_rate",
     "accuracy",
     "precision",
@@ -52,6 +57,108 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- inputs
+class LabelMismatchError(ValueError):
+    """``y_true`` and ``y_pred`` encode labels differently (text vs numbers) and share
+    no label, so every comparison would count as an error."""
+
+
+def _label_kind(values: np.ndarray) -> str:
+    """'number', 'text', 'mixed' (object array of several kinds) or 'other'."""
+    kind = values.dtype.kind
+    if kind in "biuf":
+        return "number"
+    if kind in "US":
+        return "text"
+    if kind != "O":
+        return "other"
+    kinds = {"text" if isinstance(v, (str, bytes)) else
+             "number" if isinstance(v, (numbers.Real, np.bool_)) else "other"
+             for v in values.tolist()}
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def _as_numbers(values: np.ndarray) -> np.ndarray | None:
+    """The values as floats if every one of them reads as a number, else None."""
+    if values.dtype.kind in "biuf":
+        return values.astype(float)
+    parsed = pd.to_numeric(pd.Series(values, dtype=object).map(
+        lambda v: v.strip() if isinstance(v, str) else v), errors="coerce")
+    return None if parsed.isna().any() else parsed.to_numpy(dtype=float)
+
+
+def _label_text(values: np.ndarray) -> np.ndarray:
+    """Each label as text, an integral number without its '.0' (``1.0`` -> ``'1'``)."""
+    def text(v: Any) -> str:
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        return v.strip() if isinstance(v, str) else str(v)
+    return np.array([text(v) for v in values.tolist()], dtype=object)
+
+
+def _dtype_name(values: np.ndarray, kind: str) -> str:
+    example = quote(values[0].item() if isinstance(values[0], np.generic) else values[0])
+    word = {"number": "numbers", "mixed": "mixed labels"}.get(kind, kind)
+    return f"{word} (dtype {values.dtype}, e.g. {example})"
+
+
+def align_labels(y_true, y_pred, *, names: tuple[str, str] = ("y_true", "y_pred"),
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Put labels stored as text on one side and numbers on the other on one footing.
+
+    When both sides are numbers, or both text, they are returned unchanged. When one
+    side is text and the other numbers: if every text label reads as a number, both
+    are compared as numbers (``"0"`` and ``0`` are the same label); otherwise both
+    are compared as text (``1.0`` written ``'1'``), provided they share at least one
+    label. Sharing none would make every example an error: that is refused.
+
+    Raises
+    ------
+    LabelMismatchError
+        (a ValueError) naming both kinds of labels, when they share no label.
+
+    Examples
+    --------
+    >>> yt, yp = align_labels(["0", "1", "1"], [0, 1, 0])
+    >>> (yt == yp).tolist()
+    [True, True, False]
+    >>> yt, yp = align_labels(["cat", "1"], [1, 1])
+    >>> (yt == yp).tolist()
+    [False, True]
+    >>> align_labels(["cat", "dog"], [0, 1])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mlstrat.metrics.LabelMismatchError: y_true holds text (dtype <U3, e.g. 'cat') and ...
+    """
+    yt, yp = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if yt.size == 0 or yp.size == 0:
+        return yt, yp
+    kt, kp = _label_kind(yt), _label_kind(yp)
+    if kt == kp and kt != "mixed" or "other" in (kt, kp):
+        return yt, yp
+    nt, np_ = _as_numbers(yt), _as_numbers(yp)
+    if nt is not None and np_ is not None:
+        return nt, np_
+    tt, tp = _label_text(yt), _label_text(yp)
+    if not set(tt.tolist()) & set(tp.tolist()):
+        raise LabelMismatchError(
+            f"{names[0]} holds {_dtype_name(yt, kt)} and {names[1]} holds "
+            f"{_dtype_name(yp, kp)}: they share no label, so every example would count as "
+            "an error. Encode both the same way (e.g. map the text labels to the numbers "
+            "the model predicts).")
+    return tt, tp
+
+
+def _label_like(label: Any, aligned: np.ndarray) -> Any:
+    """``label`` on the footing :func:`align_labels` put the labels on."""
+    if aligned.dtype.kind == "f" and isinstance(label, str):
+        number = _as_numbers(np.array([label], dtype=object))
+        return label if number is None else float(number[0])
+    if aligned.dtype.kind == "O" and aligned.size and isinstance(aligned[0], str) \
+            and not isinstance(label, str):
+        return _label_text(np.array([label], dtype=object))[0]
+    return label
+
+
 def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     yt = np.asarray(y_true).ravel()
     yp = np.asarray(y_pred).ravel()
@@ -62,7 +169,7 @@ def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
         )
     if yt.size == 0:
         raise ValueError("'y_true' and 'y_pred' are empty; at least one example is needed.")
-    return yt, yp
+    return align_labels(yt, yp)
 
 
 def _weights(weights, n: int) -> np.ndarray:
@@ -119,6 +226,7 @@ def weighted_error(y_true, y_pred, weights) -> float:
 
 def _confusion(y_true, y_pred, pos_label) -> tuple[float, float, float, float]:
     yt, yp = _pair(y_true, y_pred)
+    pos_label = _label_like(pos_label, yt)
     t = yt == pos_label
     p = yp == pos_label
     tp = float(np.sum(t & p))

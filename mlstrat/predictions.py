@@ -13,12 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mlstrat._files import MAX_UPLOAD_BYTES, check_upload
+from mlstrat._text import quote
 from mlstrat.diagnose import Diagnosis, diagnose_predictions
+from mlstrat.metrics import LabelMismatchError, align_labels
 from mlstrat.store import SPLITS
 
-#: a predictions upload larger than this is refused before parsing
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
-#: and one with more rows than this after parsing
+#: a predictions upload with more rows than this is refused after parsing (one larger
+#: than MAX_UPLOAD_BYTES, 100 MB, is refused before); every dashboard upload first
+#: passes :func:`check_upload` (byte cap, and the XLSX caps of :mod:`mlstrat._files`)
 MAX_UPLOAD_ROWS = 2_000_000
 
 _SPLIT_ALIASES = {"train": "train", "training": "train", "train_dev": "train_dev",
@@ -39,9 +42,7 @@ def read_predictions_csv(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
     ValueError
         Saying what is wrong (size, columns, split names, empty labels, probabilities).
     """
-    if len(data) > max_bytes:
-        raise ValueError(f"The file is {len(data) / 2**20:.0f} MB; the limit is "
-                         f"{max_bytes / 2**20:.0f} MB. Upload a sample or split the file.")
+    check_upload(data, "The predictions file", max_bytes=max_bytes)
     frame = _parse_csv(data)
     if len(frame) > max_rows:
         raise ValueError(f"The file has {len(frame):,} rows; the limit is {max_rows:,}. "
@@ -51,7 +52,7 @@ def read_predictions_csv(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
     if missing:
         raise ValueError(f"Missing column(s) {missing}. A predictions CSV needs the "
                          "columns split, y_true, y_pred (optional: id, proba_<class>). "
-                         f"Found: {list(frame.columns)[:20]}.")
+                         f"Found: {_names(frame.columns)}.")
     if frame.empty:
         raise ValueError("The file has a header but no rows.")
     frame["split"] = _canonical_splits(frame["split"])
@@ -82,13 +83,19 @@ def _parse_csv(data: bytes) -> pd.DataFrame:
         raise ValueError(f"The file is not a readable CSV: {first}") from None
 
 
+def _names(columns) -> str:
+    """Column names for a message, each quoted short."""
+    names = [quote(str(c)) for c in list(columns)[:20]]
+    return "[" + ", ".join(names) + (", ..." if len(columns) > 20 else "") + "]"
+
+
 def _canonical_splits(column: pd.Series) -> pd.Series:
     names = column.astype("string").str.strip().str.lower()
     mapped = names.map(_SPLIT_ALIASES)
     bad = names[mapped.isna()]
     if len(bad):
-        shown = sorted({str(b) for b in bad.unique()[:5]})
-        raise ValueError(f"Unknown split name(s) {shown} in {len(bad):,} row(s) (first: "
+        shown = ", ".join(quote(str(b)) for b in sorted({str(b) for b in bad.unique()[:5]}))
+        raise ValueError(f"Unknown split name(s) [{shown}] in {len(bad):,} row(s) (first: "
                          f"row {int(bad.index[0]) + 2} of the file). Valid: {list(SPLITS)}.")
     return mapped.astype(str)
 
@@ -100,6 +107,11 @@ def _check_labels(frame: pd.DataFrame) -> None:
             raise ValueError(f"Column '{col}' is empty in {int(empty.sum()):,} row(s) "
                              f"(first: row {int(np.flatnonzero(empty)[0]) + 2} of the file). "
                              "Every row needs a label and a prediction.")
+    try:
+        y_true, y_pred = align_labels(frame["y_true"].to_numpy(), frame["y_pred"].to_numpy())
+    except LabelMismatchError as exc:
+        raise ValueError(f"{exc} Fix the file's y_true or y_pred column.") from None
+    frame["y_true"], frame["y_pred"] = y_true, y_pred
     kinds = {frame["y_true"].dtype.kind, frame["y_pred"].dtype.kind}
     if not kinds <= {"i", "u", "b"}:  # mixed or text: compare as text
         for col in ("y_true", "y_pred"):
@@ -114,9 +126,10 @@ def _check_proba(frame: pd.DataFrame, columns: list[str]) -> None:
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna() | (values < 0) | (values > 1)
         if bad.any():
-            raise ValueError(f"Column '{col}' must hold probabilities in [0, 1]; "
-                             f"{int(bad.sum()):,} row(s) do not (first: row "
-                             f"{int(np.flatnonzero(bad)[0]) + 2} of the file).")
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"Column {quote(col)} must hold probabilities in [0, 1]; "
+                             f"{int(bad.sum()):,} row(s) do not (first: row {first + 2} of "
+                             f"the file, value {quote(frame[col].iloc[first])}).")
         frame[col] = values.astype(float)
 
 
@@ -129,16 +142,14 @@ def read_features_csv(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
     """Parse a CSV with a ``split`` column and feature columns for the
     distribution checks; return the frame (splits canonical) and the feature names.
     """
-    if len(data) > max_bytes:
-        raise ValueError(f"The file is {len(data) / 2**20:.0f} MB; the limit is "
-                         f"{max_bytes / 2**20:.0f} MB. Upload a sample.")
+    check_upload(data, "The features file", max_bytes=max_bytes)
     frame = _parse_csv(data)
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame) > max_rows:
         raise ValueError(f"The file has {len(frame):,} rows; the limit is {max_rows:,}.")
     if "split" not in frame.columns:
         raise ValueError("Missing column 'split' (train, train_dev, dev, test). "
-                         f"Found: {list(frame.columns)[:20]}.")
+                         f"Found: {_names(frame.columns)}.")
     frame["split"] = _canonical_splits(frame["split"])
     features = [c for c in frame.columns
                 if c not in NON_FEATURES and not c.startswith("proba_")]

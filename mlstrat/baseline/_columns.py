@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlstrat._text import quote
+
 #: role -> what the pipeline does with it
 ROLES: dict[str, str] = {
     "numeric": "imputed (median, with a missing indicator) and scaled",
@@ -135,15 +137,96 @@ def close_matches(name: str, choices: Iterable[str]) -> list[str]:
 
 
 def check_column(frame: pd.DataFrame, name: str, what: str) -> None:
-    """Raise ``ValueError`` naming ``name`` and close matches if it is not a column."""
+    """Raise ``ValueError`` naming ``name`` and close matches if it is not a column.
+
+    For ``what="target"`` the column's values are also checked with
+    :func:`check_target`.
+    """
     if name in frame.columns:
+        if what == "target":
+            check_target(frame[name], name)
         return
     near = close_matches(name, frame.columns)
-    hint = f" Did you mean {', '.join(repr(m) for m in near)}?" if near else ""
-    shown = ", ".join(repr(c) for c in list(frame.columns)[:30])
+    hint = f" Did you mean {', '.join(quote(m) for m in near)}?" if near else ""
+    shown = ", ".join(quote(c) for c in list(frame.columns)[:30])
     more = " ..." if frame.shape[1] > 30 else ""
-    raise ValueError(f"The {what} column {name!r} is not in the data.{hint} "
+    raise ValueError(f"The {what} column {quote(name)} is not in the data.{hint} "
                      f"Columns: {shown}{more}.")
+
+
+class TargetError(ValueError):
+    """The target column holds values no model can learn to predict."""
+
+
+_UNLEARNABLE = (complex, np.complexfloating, dict, list, tuple, set, frozenset, bytes)
+
+
+def check_target(target: pd.Series, name: str | None = None) -> None:
+    """Refuse a target that is neither a label nor a number, with what it looks like.
+
+    Refused: complex numbers, containers (dicts, lists, ...) or bytes; dates and
+    times (a classifier would see each date as its own class); and labels that
+    are all distinct (an identifier such as an id column: every class would have
+    one example). Numbers that are all distinct are a regression target and pass.
+
+    Raises
+    ------
+    TargetError
+        (a ValueError) naming the column, what its values look like and the fix.
+
+    Examples
+    --------
+    >>> check_target(pd.Series(["cat", "dog", "cat"]), "label")
+    >>> check_target(pd.Series([1.5, 2.25, 3.0]), "price")
+    >>> check_target(pd.Series(["u1", "u2", "u3", "u4"]), "user")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mlstrat.baseline._columns.TargetError: The target column 'user' looks like an identifier: ...
+    """
+    name = str(target.name) if name is None else name
+    head = f"The target column {quote(name)}"
+    values = target.dropna()
+    if pd.api.types.is_complex_dtype(values):
+        raise TargetError(f"{head} holds complex numbers (e.g. {quote(values.iloc[0])}); a "
+                          "target is a class label or a real number. Choose another column.")
+    if pd.api.types.is_datetime64_any_dtype(values) or \
+            pd.api.types.is_timedelta64_dtype(values) or \
+            isinstance(values.dtype, pd.PeriodDtype):
+        raise TargetError(f"{head} holds dates or times (e.g. {quote(str(values.iloc[0]))}); "
+                          "a model here predicts a class label or a number. Predict a number "
+                          "derived from it (e.g. days until the event) or a category (e.g. the "
+                          "month), or choose another --target.")
+    if values.dtype == object:
+        _check_target_objects(values, head)
+    _check_not_identifier(values, head)
+
+
+def _check_target_objects(values: pd.Series, head: str) -> None:
+    bad = values.map(lambda v: isinstance(v, _UNLEARNABLE))
+    if bad.any():
+        first = values[bad].iloc[0]
+        raise TargetError(f"{head} holds {type(first).__name__} values (first: row label "
+                          f"{quote(values[bad].index[0])}, {quote(first)}); a target is a "
+                          "class label or a real number. Flatten the column or choose "
+                          "another --target.")
+
+
+def _check_not_identifier(values: pd.Series, head: str) -> None:
+    if len(values) < 2 or pd.api.types.is_numeric_dtype(values) and \
+            not pd.api.types.is_bool_dtype(values):
+        return
+    n_unique = int(values.astype(str).nunique())
+    if n_unique < len(values):
+        return
+    sample = values.astype(str).head(_SAMPLE)
+    if _parse_share(sample, lambda s: pd.to_numeric(s, errors="coerce")) >= _NUMERIC_PARSE:
+        return  # numbers stored as text: a regression target
+    dates = sample.str.match(_DATE_LIKE).mean() >= _NUMERIC_PARSE
+    what = "dates stored as text" if dates else "an identifier"
+    raise TargetError(f"{head} looks like {what}: all {len(values):,} values are distinct "
+                      f"(e.g. {quote(values.iloc[0])}), so a classifier would see every class "
+                      "once and could learn nothing. Choose the column holding the label "
+                      "(--target), or a numeric column for regression.")
 
 
 # --------------------------------------------------------------------------- inference

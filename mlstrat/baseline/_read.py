@@ -1,4 +1,9 @@
-"""Reading a data file into a DataFrame: CSV, Parquet or XLSX, by suffix."""
+"""Reading a data file into a DataFrame: CSV, Parquet or XLSX, by suffix.
+
+An XLSX file is checked against the caps of :mod:`mlstrat._files` (unzipped size,
+rows, columns) before any of its XML is parsed; a damaged one is a ``ValueError``
+naming the file.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+
+from mlstrat._files import SpreadsheetError, check_xlsx
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -42,7 +49,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV, TSV, Parquet or XLSX file (chosen by its suffix).
 
     Raises ``FileNotFoundError`` when the file does not exist and
-    ``ValueError`` naming the file and the format when it cannot be parsed.
+    ``ValueError`` naming the file and the format when it cannot be parsed, or
+    when an XLSX file exceeds the caps of :func:`mlstrat._files.check_xlsx`.
 
     Examples
     --------
@@ -62,6 +70,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"No data file {str(path)!r}. Check the path.")
     reader, kind = READERS[suffix]
+    if kind == "XLSX":
+        try:
+            check_xlsx(path, name="the file")
+        except SpreadsheetError as exc:
+            raise SpreadsheetError(f"Could not parse {str(path)!r} as XLSX: {exc}") from None
     try:
         frame = reader(path)
     except Exception as exc:  # parsers raise many unrelated types
