@@ -6,8 +6,8 @@
   distribution).
 - ``make_splits``: seeded, stratified, group-aware row indices, with dev and
   test drawn only from target-distribution rows when a ``domain`` is given.
-- ``compare_distributions``: adversarial validation, to check whether two
-  sets (e.g. train and dev) come from the same distribution.
+- ``compare_distributions``: adversarial validation, a permutation test of
+  whether a classifier can tell two sets (e.g. train and dev) apart.
 
 Examples
 --------
@@ -28,6 +28,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from mlstrat.stats import size_for_resolution, z_value
 
@@ -37,6 +38,8 @@ __all__ = [
     "make_splits",
     "DistributionComparison",
     "compare_distributions",
+    "permutation_auc_test",
+    "ADVERSARIAL_MODELS",
     "SMALL_DATA",
     "BIG_DEV_SIZE",
 ]
@@ -47,8 +50,6 @@ SMALL_DATA = 10_000
 #: dev and test each need at most this many examples to compare models well
 #: (the course: 1% of 1,000,000); beyond it, the rest goes to training
 BIG_DEV_SIZE = 10_000
-#: adversarial validation uses logistic regression below this many rows
-SMALL_ADVERSARIAL = 500
 
 
 # =========================================================================== plan
@@ -444,29 +445,64 @@ def make_splits(df_or_n, *, sizes: Mapping[str, int] | None = None,
 class DistributionComparison:
     """Adversarial validation: can a classifier tell set ``a`` from set ``b``?
 
-    ``auc`` near 0.5 means the sets look alike; near 1, they are easy to tell
-    apart, and ``importances`` says which features give them away.
+    ``auc`` is the out-of-fold AUC of the classifier (``model``); near 0.5 the
+    sets look alike, near 1 they are easy to tell apart, and ``importances``
+    says which features give them away. ``pvalue`` comes from a permutation
+    test: the domain labels are shuffled ``n_permutations`` times and the whole
+    cross-validated fit is redone each time, so the test holds its level at
+    any size. ``null_low``/``null_high`` are the central ``confidence`` range of
+    the permuted AUCs: where the AUC falls when the sets do *not* differ.
+    A non-rejection is "no evidence of a difference at this size", never proof
+    that the distributions are the same.
     """
 
     auc: float
-    low: float
-    high: float
+    pvalue: float
     verdict: str
     n_a: int
     n_b: int
     model: str
     importances: dict[str, float]
     confidence: float = 0.95
+    n_permutations: int = 0
+    null_low: float = math.nan
+    null_high: float = math.nan
+    n_tested: int = 0
+
+    @property
+    def alpha(self) -> float:
+        """Level of the test: ``1 - confidence``."""
+        return 1.0 - self.confidence
+
+    @property
+    def different(self) -> bool:
+        """The permutation test rejects "no difference" at level ``alpha``."""
+        return bool(self.pvalue <= self.alpha)
 
     @property
     def same_distribution(self) -> bool:
-        """No evidence of a difference: the interval does not lie above 0.5."""
-        return self.low <= 0.5
+        """Deprecated: ``not different`` -- no evidence of a difference, not proof of sameness."""
+        return not self.different
+
+    @property
+    def low(self) -> float:
+        """Deprecated alias of ``null_low`` (not a confidence interval of the AUC)."""
+        return self.null_low
+
+    @property
+    def high(self) -> float:
+        """Deprecated alias of ``null_high`` (not a confidence interval of the AUC)."""
+        return self.null_high
 
     def __str__(self) -> str:
-        lines = [f"Adversarial validation ({self.model}, {self.n_a:,} vs {self.n_b:,} rows)",
-                 f"  AUC {self.auc:.3f}  [{self.low:.3f}, {self.high:.3f}] "
-                 f"({self.confidence:.0%}, Hanley-McNeil)",
+        rows = f"{self.n_a:,} vs {self.n_b:,} rows"
+        if self.n_tested and self.n_tested < self.n_a + self.n_b:
+            rows += f"; tested on a stratified sample of {self.n_tested:,}"
+        lines = [f"Adversarial validation ({self.model}, {rows})",
+                 f"  Out-of-fold AUC {self.auc:.3f} (0.5: the classifier cannot tell them apart)",
+                 f"  Permutation test ({self.n_permutations} relabellings, each refitted): "
+                 f"p = {_p(self.pvalue)}; with no difference the AUC falls in "
+                 f"[{self.null_low:.3f}, {self.null_high:.3f}] ({self.confidence:.0%})",
                  f"  Verdict: {self.verdict}"]
         top = list(self.importances.items())[:5]
         if top:
@@ -476,8 +512,9 @@ class DistributionComparison:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["same_distribution"] = self.same_distribution
-        return d
+        d["different"] = self.different
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in d.items()}
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"feature": list(self.importances),
@@ -487,7 +524,17 @@ class DistributionComparison:
         """Bar chart of the separating features (``charts.distribution_chart``)."""
         from mlstrat.charts import distribution_chart
 
-        return distribution_chart(self.to_frame(), auc=self.auc, low=self.low, high=self.high)
+        return distribution_chart(self.to_frame(), auc=self.auc)
+
+
+def _p(p: float) -> str:
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def _verdict(pvalue: float, alpha: float) -> str:
+    if pvalue <= alpha:
+        return f"different distributions (p = {_p(pvalue)})"
+    return f"no evidence of a difference at this size (p = {_p(pvalue)})"
 
 
 def _as_frame(x, name: str) -> pd.DataFrame:
@@ -519,37 +566,157 @@ def _encode(a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, list[str], np
     return np.column_stack(cols), [str(c) for c in both.columns], cat
 
 
-def _model(n: int, categorical: np.ndarray, random_state):
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+class _QuadraticFeatures:
+    """Label-free features for the linear classifier: each numeric column
+    standardised and its square (location and spread shifts), a missing-value
+    indicator where values are missing, one-hot codes of categorical columns.
 
-    if n < SMALL_ADVERSARIAL:
-        return "logistic regression", make_pipeline(SimpleImputer(), StandardScaler(),
-                                                    LogisticRegression(max_iter=1000))
+    Fitted once on both sets together; it never sees the domain labels, so
+    fitting it before the permutations keeps the test exact.
+    """
+
+    def __init__(self, categorical: np.ndarray, max_levels: int = 30):
+        self.categorical = categorical
+        self.max_levels = max_levels
+
+    def fit(self, X: np.ndarray) -> _QuadraticFeatures:
+        num = X[:, ~self.categorical]
+        self.median_ = np.nan_to_num(np.nanmedian(num, axis=0)) if num.size else np.zeros(0)
+        filled = np.where(np.isnan(num), self.median_, num)
+        self.mean_, self.std_ = filled.mean(0), filled.std(0) + 1e-12
+        z = (filled - self.mean_) / self.std_
+        self.sq_mean_, self.sq_std_ = (z ** 2).mean(0), (z ** 2).std(0) + 1e-12
+        self.missing_ = np.isnan(num).any(0)
+        self.levels_ = [self._levels(X[:, j]) for j in np.flatnonzero(self.categorical)]
+        return self
+
+    def _levels(self, col: np.ndarray) -> np.ndarray:
+        values, counts = np.unique(col[~np.isnan(col)], return_counts=True)
+        return values[np.argsort(-counts, kind="stable")][: self.max_levels]
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        num = X[:, ~self.categorical]
+        miss = np.isnan(num)
+        z = (np.where(miss, self.median_, num) - self.mean_) / self.std_
+        parts = [z, (z ** 2 - self.sq_mean_) / self.sq_std_, miss[:, self.missing_]]
+        for j, levels in zip(np.flatnonzero(self.categorical), self.levels_):
+            parts.append(X[:, j][:, None] == levels[None, :])
+        return np.column_stack(parts).astype(float)
+
+
+class _LinearDiscriminant(ClassifierMixin, BaseEstimator):
+    """Fisher's linear discriminant as a ridge least-squares fit of the 0/1 label
+    (same direction for two classes). The fit is one linear solve, so every
+    permuted labelling of a fold is scored by one matrix product."""
+
+    def __init__(self, ridge: float = 1.0):
+        self.ridge = ridge
+
+    def fit(self, Z: np.ndarray, y: np.ndarray) -> _LinearDiscriminant:
+        self.classes_ = np.unique(y)
+        self.coef_ = _solve(np.asarray(Z, float), self.ridge) @ (np.asarray(y, float) - np.mean(y))
+        return self
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        return self.classes_[(self.decision_function(Z) > 0).astype(int)]
+
+    def decision_function(self, Z: np.ndarray) -> np.ndarray:
+        return np.asarray(Z, float) @ self.coef_
+
+
+def _solve(Z: np.ndarray, ridge: float = 1.0) -> np.ndarray:
+    """``(Zc'Zc + ridge I)^-1 Zc'`` for the column-centred ``Zc`` (intercept implied)."""
+    Zc = Z - Z.mean(0)
+    return np.linalg.solve(Zc.T @ Zc + ridge * np.eye(Z.shape[1]), Zc.T)
+
+
+def _linear(categorical, random_state):
+    return _LinearDiscriminant()
+
+
+def _boosting(categorical, random_state):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     cats = categorical if categorical.any() else None  # codes beyond 255 stay numeric
-    return "HistGradientBoosting", HistGradientBoostingClassifier(
+    return HistGradientBoostingClassifier(
         max_iter=50, max_leaf_nodes=15, early_stopping=False, categorical_features=cats,
         random_state=random_state)
 
 
-def hanley_mcneil_interval(auc: float, n_pos: int, n_neg: int, confidence: float = 0.95):
-    """Hanley-McNeil (1982) normal interval for an AUC.
+#: classifiers adversarial validation can use: name -> (label, builder(categorical, random_state))
+ADVERSARIAL_MODELS = {
+    "linear": ("linear discriminant on quadratic features", _linear),
+    "boosting": ("HistGradientBoosting", _boosting),
+}
+
+
+def _folds(n: int, n_splits: int, seed: int) -> np.ndarray:
+    """Fold of each row, drawn from ``seed`` alone: the same folds for every labelling."""
+    return np.random.default_rng(seed).permutation(np.arange(n) % n_splits)
+
+
+def _aucs(scores: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """AUC of each column of ``scores`` against the 0/1 column of ``Y`` (ties count half)."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(scores, axis=0)
+    n1 = Y.sum(0)
+    n0 = Y.shape[0] - n1
+    return ((ranks * Y).sum(0) - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def _oof_scores(model, Z: np.ndarray, Y: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Out-of-fold scores of every labelling (columns of ``Y``) at once."""
+    from sklearn.base import clone
+
+    S = np.empty(Y.shape)
+    for k in np.unique(fold):
+        test, train = fold == k, fold != k
+        if isinstance(model, _LinearDiscriminant):
+            Yt = Y[train] - Y[train].mean(0)
+            S[test] = Z[test] @ (_solve(Z[train], model.ridge) @ Yt)
+            continue
+        for j in range(Y.shape[1]):  # any other classifier: one refit per labelling
+            fitted = clone(model).fit(Z[train], Y[train, j])
+            S[test, j] = fitted.predict_proba(Z[test])[:, 1]
+    return S
+
+
+def permutation_auc_test(model, Z: np.ndarray, y: np.ndarray, *, n_splits: int = 5,
+                         n_permutations: int = 100,
+                         random_state: int | None = 0) -> tuple[float, float, np.ndarray]:
+    """Out-of-fold AUC and its permutation p-value.
+
+    The labels are permuted ``n_permutations`` times and the cross-validated
+    fit redone on each (the folds are drawn once, independently of the
+    labels); ``p = (1 + #{AUC_perm >= AUC_obs}) / (n_permutations + 1)``.
+    Under "no difference" the rows are exchangeable, so the test is exact at
+    any size and any number of permutations (more permutations only make p
+    finer: it cannot go below ``1 / (n_permutations + 1)``).
+
+    Returns
+    -------
+    auc, pvalue, permuted_aucs
 
     Examples
     --------
-    >>> lo, hi = hanley_mcneil_interval(0.5, 500, 500)
-    >>> round(lo, 3), round(hi, 3)
-    (0.464, 0.536)
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> Z = np.r_[rng.normal(size=(60, 2)), rng.normal(size=(60, 2)) + 1.5]
+    >>> y = np.r_[np.zeros(60, int), np.ones(60, int)]
+    >>> auc, p, perm = permutation_auc_test(LogisticRegression(), Z, y, n_permutations=19)
+    >>> bool(auc > 0.8), p, perm.size
+    (True, 0.05, 19)
     """
-    q1 = auc / (2 - auc)
-    q2 = 2 * auc**2 / (1 + auc)
-    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) \
-        / (n_pos * n_neg)
-    half = z_value(confidence) * math.sqrt(max(var, 0.0))
-    return max(0.0, auc - half), min(1.0, auc + half)
+    rng = np.random.default_rng(random_state)
+    fold = _folds(y.size, n_splits, int(rng.integers(2**31 - 1)))
+    y = np.asarray(y).astype(float)
+    Y = np.column_stack([y] + [rng.permutation(y) for _ in range(n_permutations)])
+    aucs = _aucs(_oof_scores(model, np.asarray(Z, float), Y, fold), Y)
+    auc, perm = float(aucs[0]), aucs[1:]
+    pvalue = (1 + int(np.sum(perm >= auc - 1e-12))) / (n_permutations + 1)
+    return auc, pvalue, perm
 
 
 def _importances(model, X, y, names, random_state, max_rows: int = 20_000) -> dict[str, float]:
@@ -571,22 +738,42 @@ def _importances(model, X, y, names, random_state, max_rows: int = 20_000) -> di
 
 
 def compare_distributions(a, b, *, random_state: int | None = 0, n_splits: int = 5,
-                          confidence: float = 0.95,
-                          n_threads: int | None = None) -> DistributionComparison:
+                          confidence: float = 0.95, n_threads: int | None = None,
+                          model: str = "linear", n_permutations: int = 200,
+                          max_rows: int = 20_000) -> DistributionComparison:
     """Adversarial validation: label rows of ``a`` 0 and of ``b`` 1, and try.
 
-    Out-of-fold probabilities (``cross_val_predict``) from a
-    HistGradientBoostingClassifier (logistic regression under 500 rows) give
-    an AUC with a Hanley-McNeil interval; permutation importance on a held-out
-    30% says which features separate the sets. Verdict "same distribution"
-    unless the whole interval lies above 0.5 (an out-of-fold AUC below 0.5
-    is an artefact of cross-validation, not a difference).
+    A classifier's out-of-fold AUC says how well the sets can be told apart;
+    a permutation test (labels shuffled, the cross-validated fit redone each
+    time) says whether that is more than chance, and holds its level at any
+    size. Verdict "different distributions (p = ...)" when ``p <= 1 -
+    confidence``, else "no evidence of a difference at this size (p = ...)":
+    a small sample or a weak classifier can miss a real difference.
+    Permutation importance on a held-out 30% says which features separate the
+    sets.
 
     Parameters
     ----------
     a, b : DataFrame or 2-D array
         The two samples, with the same columns. Non-numeric columns are
-        encoded ordinally.
+        encoded (one-hot for the linear model, natively for boosting).
+    model : {'linear', 'boosting'}, default='linear'
+        'linear': Fisher's linear discriminant on each column standardised,
+        its square and one-hot categories -- catches shifts of location,
+        spread and category mix, and refits for all permutations at once
+        (a few seconds for 200 permutations on 20,000 rows).
+        'boosting': HistGradientBoosting -- also catches interactions, but
+        each refit costs about 0.1-0.5 s, so 100 permutations x 5 folds take
+        minutes: lower ``n_permutations`` or ``max_rows`` with it.
+    n_permutations : int, default=200
+        Refits under shuffled labels. The test is exact with any number; the
+        p-value cannot go below ``1 / (n_permutations + 1)``, so at least
+        ``1 / (1 - confidence) - 1`` are needed (19 for a 5% test), and more
+        make p finer (200: steps of 0.005) and the test a little more powerful.
+        Cheap with 'linear'; with 'boosting' each one is ``n_splits`` refits.
+    max_rows : int, default=20,000
+        The test runs on a stratified sample of at most this many rows (the
+        report says so); importances use up to 20,000 too.
     n_threads : int, optional
         Limit OpenMP and BLAS threads while fitting (``threadpoolctl``). On a busy
         shared machine ``n_threads=1`` can be many times faster.
@@ -596,35 +783,77 @@ def compare_distributions(a, b, *, random_state: int | None = 0, n_splits: int =
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> r = compare_distributions(rng.normal(size=(150, 2)), rng.normal(size=(150, 2)) + [2, 0],
-    ...                           n_threads=1)
+    ...                           n_threads=1, n_permutations=19)
     >>> r.verdict, next(iter(r.importances))
-    ('different distributions', 'x0')
+    ('different distributions (p = 0.050)', 'x0')
     """
     from threadpoolctl import threadpool_limits
 
+    _check_adversarial(model, n_permutations, confidence, max_rows)
     with threadpool_limits(limits=n_threads):
-        return _compare(a, b, random_state, n_splits, confidence)
+        return _compare(a, b, random_state, n_splits, confidence, model, n_permutations,
+                        max_rows)
 
 
-def _compare(a, b, random_state, n_splits, confidence) -> DistributionComparison:
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+def _check_adversarial(model, n_permutations, confidence, max_rows) -> None:
+    if model not in ADVERSARIAL_MODELS:
+        raise ValueError(f"The 'model' parameter must be one of {sorted(ADVERSARIAL_MODELS)}. "
+                         f"Got {model!r}.")
+    z_value(confidence)  # validates it
+    need = math.ceil(1 / (1 - confidence) - 1 - 1e-9)
+    if isinstance(n_permutations, bool) or not isinstance(n_permutations, int) \
+            or n_permutations < need:
+        raise ValueError(f"The 'n_permutations' parameter must be an int >= {need} (the p-value "
+                         f"cannot go below 1/(n_permutations+1)) for a {1 - confidence:.0%} "
+                         f"test. Got {n_permutations!r}.")
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 20:
+        raise ValueError(f"The 'max_rows' parameter must be an int >= 20. Got {max_rows!r}.")
 
+
+def _sample(y: np.ndarray, max_rows: int, random_state) -> np.ndarray:
+    if y.size <= max_rows:
+        return np.arange(y.size)
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(y.size), train_size=max_rows, stratify=y,
+                               random_state=random_state)
+    return np.sort(keep)
+
+
+def _compare(a, b, random_state, n_splits, confidence, model, n_permutations,
+             max_rows) -> DistributionComparison:
     fa, fb = _as_frame(a, "a"), _as_frame(b, "b")
+    test = _adversarial_test(fa, fb, random_state=random_state, n_splits=n_splits,
+                             model=model, n_permutations=n_permutations, max_rows=max_rows)
+    lo, hi = np.quantile(test["permuted"], [(1 - confidence) / 2, (1 + confidence) / 2])
+    imps = _importances(test["pipeline"], test["X"], test["y"], test["names"], random_state)
+    return DistributionComparison(test["auc"], test["pvalue"],
+                                  _verdict(test["pvalue"], 1 - confidence), len(fa), len(fb),
+                                  ADVERSARIAL_MODELS[model][0], imps, confidence, n_permutations,
+                                  float(lo), float(hi), test["n_tested"])
+
+
+def _adversarial_test(fa: pd.DataFrame, fb: pd.DataFrame, *, random_state, n_splits: int,
+                      model: str, n_permutations: int, max_rows: int) -> dict[str, Any]:
+    """Encode, featurise, sample and run the permutation test (no importances)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
     if len(fa) < n_splits or len(fb) < n_splits:
         raise ValueError(f"'a' and 'b' need at least n_splits={n_splits} rows each. "
                          f"Got {len(fa)} and {len(fb)}.")
     X, names, cat = _encode(fa, fb)
     y = np.r_[np.zeros(len(fa), int), np.ones(len(fb), int)]
-    label, model = _model(len(y), cat, random_state)
-    cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    proba = cross_val_predict(model, X, y, cv=cv, method="predict_proba")[:, 1]
-    auc = float(roc_auc_score(y, proba))
-    low, high = hanley_mcneil_interval(auc, len(fb), len(fa), confidence)
-    # out-of-fold AUCs of identical samples fall slightly below 0.5 (each fold's
-    # model learns the opposite of its held-out class balance): only an
-    # interval wholly above 0.5 is evidence of a difference
-    verdict = "same distribution" if low <= 0.5 else "different distributions"
-    imps = _importances(model, X, y, names, random_state)
-    return DistributionComparison(auc, low, high, verdict, len(fa), len(fb), label, imps,
-                                  confidence)
+    clf = ADVERSARIAL_MODELS[model][1](cat, random_state)
+    if model == "linear":
+        features = _QuadraticFeatures(cat).fit(X)
+        Z, pipeline = features.transform(X), make_pipeline(
+            FunctionTransformer(features.transform), clf)
+    else:
+        Z, pipeline = X, clf
+    keep = _sample(y, max_rows, random_state)
+    auc, pvalue, perm = permutation_auc_test(clf, Z[keep], y[keep], n_splits=n_splits,
+                                             n_permutations=n_permutations,
+                                             random_state=random_state)
+    return {"auc": auc, "pvalue": pvalue, "permuted": perm, "n_tested": int(keep.size),
+            "X": X, "y": y, "names": names, "pipeline": pipeline}

@@ -1,4 +1,4 @@
-"""Tests for mlstrat.curves: power-law recovery, data needed, learning curves."""
+"""Tests for mlstrat.curves: power-law recovery, bootstrap, data needed, learning curves."""
 
 from __future__ import annotations
 
@@ -41,14 +41,100 @@ def test_data_needed_formula_and_floor():
     fit = PowerLawFit(a=2.0, b=0.5, c=0.05, a_se=0, b_se=0, c_se=0.0)
     ans = fit.data_needed(0.06)
     assert ans.reachable and ans.examples == pytest.approx((2.0 / 0.01) ** 2, abs=1)
+    assert ans.method == "extrapolated" and ans.low is None  # no bootstrap: no interval
     ans = fit.data_needed(0.05)
-    assert not ans.reachable and ans.examples is None
-    assert "not reachable by data alone" in str(ans) and "avoidable bias" in str(ans)
-    # the upper bound of c counts: target just above c but inside its uncertainty
-    fit = PowerLawFit(a=2.0, b=0.5, c=0.05, a_se=0, b_se=0, c_se=0.01)
-    assert not fit.data_needed(0.06).reachable
+    assert not ans.reachable and ans.examples is None and ans.method == "floor"
+    text = str(ans)
+    assert text.startswith("More data alone will not get there")
+    assert "Bayes error plus this family's avoidable bias" in text
+    assert "That is avoidable bias" not in text and "is avoidable bias" not in text
     with pytest.raises(ValueError, match="target_error"):
         fit.data_needed(1.5)
+
+
+def _with_floor_replicates(cs):
+    """A fit whose bootstrap floors are ``cs`` (a, b fixed): the floor interval is theirs."""
+    boot = [[2.0, 0.5, float(c)] for c in cs]
+    return PowerLawFit(2.0, 0.5, float(np.median(cs)), 0, 0, float(np.std(cs)), boot=boot)
+
+
+def test_only_the_floor_lower_bound_says_not_by_data_alone():
+    cs = np.linspace(0.03, 0.07, 201)  # 95% interval of c: about [0.031, 0.069]
+    fit = _with_floor_replicates(cs)
+    lo, hi = fit.floor_interval()
+    assert lo == pytest.approx(0.0302, abs=1e-3) and hi == pytest.approx(0.0698, abs=1e-3)
+    # target inside the floor's interval (old rule: "not reachable"): now reachable, unbounded
+    ans = fit.data_needed(0.06)
+    assert ans.reachable and ans.unbounded and ans.high is None
+    assert ans.low == pytest.approx((2.0 / (0.06 - lo)) ** 2, rel=1e-3)
+    assert "may not get there" in str(ans) and ans.low > 0
+    # target below the floor's lower bound: data alone will not get there
+    assert not fit.data_needed(0.029).reachable
+    # target above the whole floor interval: a bounded interval around the point
+    ans = fit.data_needed(0.08)
+    assert ans.reachable and not ans.unbounded
+    assert ans.low <= ans.examples <= ans.high
+    assert ans.low == pytest.approx((2.0 / (0.08 - lo)) ** 2, rel=1e-3)
+    assert ans.high == pytest.approx((2.0 / (0.08 - hi)) ** 2, rel=1e-3)
+
+
+def test_target_inside_the_measured_sizes_is_read_off_the_points():
+    sizes = [100, 200, 400, 800, 1600]
+    errors = [0.30, 0.24, 0.20, 0.18, 0.165]
+    fit = fit_power_law(sizes, errors, counts=[2000] * 5, n_boot=300, random_state=1)
+    ans = fit.data_needed(0.19)
+    # log-log interpolation between (400, 0.20) and (800, 0.18), computed by hand
+    frac = (np.log(0.19) - np.log(0.20)) / (np.log(0.18) - np.log(0.20))
+    assert ans.method == "measured"
+    assert ans.examples == int(np.ceil(np.exp(np.log(400) + frac * np.log(2))))
+    assert 200 <= ans.low <= ans.examples <= ans.high <= 1600 * 4
+    assert "read off the measured curve" in str(ans)
+    already = fit.data_needed(0.35)
+    assert already.method == "already reached" and already.examples == 100
+
+
+def test_resampling_modes_and_replicates():
+    sizes = [100, 200, 400, 800, 1600]
+    errors = [0.30, 0.24, 0.20, 0.18, 0.165]
+    assert fit_power_law(sizes, errors, counts=[500] * 5).resampling == "binomial"
+    assert fit_power_law(sizes, errors, sigma=[0.01] * 5).resampling == "normal"
+    assert fit_power_law(sizes, errors).resampling == "residuals"
+    assert fit_power_law(sizes, errors, n_boot=0).boot == []
+    rng = np.random.default_rng(0)
+    reps = np.asarray(errors) + rng.normal(0, 0.005, size=(50, 5))
+    fit = fit_power_law(sizes, errors, replicates=reps)
+    assert fit.resampling == "examples" and len(fit.boot) == 50
+    # each replicate is really refitted: its floor tracks its own points
+    refit = fit_power_law(sizes, reps[7], n_boot=0)
+    assert fit.boot[7][2] == pytest.approx(refit.c, abs=2e-3)
+    with pytest.raises(ValueError, match="'replicates'"):
+        fit_power_law(sizes, errors, replicates=reps[:, :3])
+    with pytest.raises(ValueError, match="'n_boot'"):
+        fit_power_law(sizes, errors, n_boot=-1)
+
+
+def test_bootstrap_floor_interval_covers_on_binomial_curves():
+    """A small calibration: the floor's 95% interval covers the true c most of the time."""
+    rng = np.random.default_rng(3)
+    a, b, c, n = 2.0, 0.5, 0.05, 5000
+    truth = a * SIZES ** -b + c
+    hits = []
+    for _ in range(30):
+        errors = rng.binomial(n, truth) / n
+        fit = fit_power_law(SIZES, errors, counts=[n] * SIZES.size, n_boot=150,
+                            random_state=rng)
+        lo, hi = fit.floor_interval()
+        hits.append(lo <= c <= hi)
+    assert np.mean(hits) >= 0.8
+
+
+def test_old_records_still_load_and_answer():
+    old = {"a": 2.0, "b": 0.5, "c": 0.05, "a_se": 0.1, "b_se": 0.01, "c_se": None,
+           "confidence": 0.95, "n_points": 5, "c_upper": 0.06}
+    fit = PowerLawFit.from_dict(old)
+    assert fit.boot == [] and fit.c_se == float("inf")
+    ans = fit.data_needed(0.06)
+    assert ans.reachable and ans.unbounded is False and "no bootstrap" in str(ans)
 
 
 def test_fit_power_law_errors():
@@ -79,8 +165,16 @@ def test_learning_curve_logistic():
     assert lc.forecast is not None and lc.forecast["mean_abs_error"] < 0.05
     # Bayes error of this problem is well above 1%: data alone cannot get there
     assert not lc.data_needed(0.01).reachable
+    assert lc.fit.resampling == "examples" and len(lc.fit.boot) == 200
+    assert all(lo <= d <= hi for lo, d, hi in zip(lc.dev_low, lc.dev_error, lc.dev_high))
+    assert lc.fit.c_lower <= lc.fit.c <= lc.fit.c_upper
+    ans = lc.data_needed(lc.dev_error[3])  # a measured error: read off the points
+    assert ans.method == "measured" and ans.low <= lc.sizes[3]
+    assert ans.unbounded or lc.sizes[3] <= ans.high  # a flat curve: its floor is near the target
+    assert "Bayes error plus this family's avoidable bias" in str(lc)
     frame = lc.to_frame()
     assert list(frame.columns)[:3] == ["size", "train_error", "train_std"]
+    assert frame["dev_low"].notna().all()
     back = LearningCurve.from_dict(json.loads(json.dumps(lc.to_dict())))
     assert back == lc
     assert "Forecast check" in str(lc)

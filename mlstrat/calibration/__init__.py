@@ -1,0 +1,1 @@
+"""Calibration harness: simulations with known truths that measure mlstrat's verdicts."""
