@@ -643,8 +643,11 @@ def _next_step(d: Diagnosis) -> str:
     if d.status == "problem":
         return d.remedies[0].action if d.remedies else ""
     if d.status == "human_level_surpassed":
-        return ("Use error analysis on the dev errors, and look for the slices where people "
-                "still beat the model; those say what to work on.")
+        real = [g for g in d.gaps if g.verdict == "real" and g.value > 0]
+        still = "".join(f"The {g.label} gap ({d.format_gap(g.value)}) is real: reducing it "
+                        "still helps. " for g in sorted(real, key=lambda g: -g.value)[:1])
+        return (still + "Use error analysis on the dev errors, and look for the slices where "
+                "people still beat the model; those say what to work on.")
     if d.status == "not_enough_evidence":
         g = max((g for g in d.gaps if g.verdict == "too_small_to_tell" and g.value > 0),
                 key=lambda g: g.value)
@@ -704,6 +707,14 @@ def _general_notes(d: Diagnosis, surpassed: bool) -> list[str]:
     return notes
 
 
+def _surpassed(d: Diagnosis) -> bool:
+    """Training error below the best human reference: beyond noise, or untested (no sizes)."""
+    if d.human_source is None:
+        return False
+    bias = next((g for g in d.gaps if g.name == "avoidable_bias"), None)
+    return bias is not None and bias.value < 0 and bias.verdict in ("real", "untested")
+
+
 def _conclude(d: Diagnosis, surpassed: bool) -> Diagnosis:
     """Primary problem, status, headline, next step and notes from decided gaps."""
     human_known = d.human_source is not None
@@ -744,13 +755,11 @@ def _build(rates: dict[str, float | None], sizes: dict[str, int], human_levels: 
             by_name[s] = _rung(s, rate, sizes.get(s), confidence, n_eff=effective.get(s))
     gaps = [g for g in (_make_gap(n, by_name, confidence) for n in GAPS) if g is not None]
     _decide_verdicts(gaps, by_name, confidence, power, negligible)
-    surpassed = human_source is not None and rates.get("train") is not None \
-        and rates["train"] < human_levels[human_source]
     d = Diagnosis(rates, sizes, human_levels, human_source, confidence, comparable,
                   rungs=[by_name[r] for r in RUNGS if r in by_name], gaps=gaps, power=power)
     for g in gaps:
         _annotate(g, d)
-    return _conclude(d, surpassed)
+    return _conclude(d, _surpassed(d))
 
 
 # --------------------------------------------------------------------- entry points

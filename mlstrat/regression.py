@@ -39,6 +39,7 @@ from mlstrat.diagnose import (
     _canonical_split,
     _check_human,
     _conclude,
+    _surpassed,
     _frame_to_splits,
 )
 from mlstrat.stats import holm, z_value
@@ -239,8 +240,7 @@ def diagnose_regression(predictions, y_var: float | None = None,
                   split_metrics={s: _split_metrics(truths.get(s), errs[s], y_var) for s in errs})
     for g in gaps:
         _annotate(g, d)
-    surpassed = source is not None and rungs["train"].rate < human_value
-    d = _conclude(d, surpassed)
+    d = _conclude(d, _surpassed(d))
     d.notes.append(f"Regression: each rung is the split's {label} in the target's units, "
                    f"with {n_resamples:,}-resample bootstrap intervals (gaps between splits: "
                    "independent resamples); R2 beside it.")

@@ -1,0 +1,206 @@
+"""Simulated ladders with known true rates, run through the real decision layer.
+
+Each simulated ladder draws the errors of every rung from a binomial with a
+true rate the simulation knows, then calls ``diagnose`` exactly as a user
+would. Against the truth it measures:
+
+* false alarms on *null* ladders (every rung shares one true rate, human
+  level equal to it): per gap, and for the whole ladder (any gap real);
+* coverage of every interval the report prints (rungs and gaps), averaged
+  over the ladders of a size band and at the worst (rate, size) cell;
+* power on a 5 pt gap with 5,000 examples per set;
+* how often the primary problem is right when one problem clearly
+  dominates (a gap of at least 5 pt, the others 0, at least 5,000 per set);
+* the coverage of weighted rates (Kish) and of the paired difference of two
+  models (Tango), which share the same promise.
+
+Examples
+--------
+>>> frame = ladder_calibration(n_sims=40, random_state=0)
+>>> set(frame["scenario"]) >= {"null", "power", "dominant"}
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mlstrat.diagnose import GAPS, diagnose, diagnose_predictions
+from mlstrat.stats import mcnemar_test
+
+__all__ = ["SIZE_BANDS", "ladder_calibration", "weighted_calibration", "paired_calibration"]
+
+#: size bands (examples per set, log-uniform inside a band)
+SIZE_BANDS: dict[str, tuple[int, int]] = {
+    "20-100": (20, 100),
+    "100-1k": (100, 1_000),
+    "1k-10k": (1_000, 10_000),
+    "10k-100k": (10_000, 100_000),
+    "100k-1M": (100_000, 1_000_000),
+}
+_RATES = (0.0, 0.001, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3)
+_SPLITS = ("train", "train_dev", "dev", "test")
+
+
+def _sizes(rng: np.random.Generator, band: tuple[int, int]) -> dict[str, int]:
+    lo, hi = np.log(band[0]), np.log(band[1])
+    return {s: int(np.exp(rng.uniform(lo, hi))) for s in _SPLITS}  # unequal sizes
+
+
+def _draw(rng, true: dict[str, float], sizes: dict[str, int]) -> dict[str, float]:
+    return {s: rng.binomial(sizes[s], true[s]) / sizes[s] for s in _SPLITS}
+
+
+def _run(true: dict[str, float], human: float, sizes: dict[str, int], rng) -> tuple:
+    rates = _draw(rng, true, sizes)
+    d = diagnose(human=human, train=rates["train"], train_dev=rates["train_dev"],
+                 dev=rates["dev"], test=rates["test"], sizes=sizes)
+    return d, rates
+
+
+def _true_gaps(true: dict[str, float], human: float) -> dict[str, float]:
+    levels = {"human": human, **true}
+    return {g: levels[up] - levels[lo] for g, (up, lo, _) in GAPS.items()}
+
+
+def _covered(d, true: dict[str, float], human: float) -> list[bool]:
+    """One entry per printed interval: does it contain the true value?"""
+    hits = [r.low <= true[r.name] <= r.high for r in d.rungs if r.low is not None]
+    tg = _true_gaps(true, human)
+    hits += [g.low - 1e-12 <= tg[g.name] <= g.high + 1e-12 for g in d.gaps if g.low is not None]
+    return hits
+
+
+def _null_row(rng, band, n_sims) -> dict:
+    false_gap = false_ladder = gaps_tested = 0
+    cover: list[bool] = []
+    worst: dict[float, list[bool]] = {}
+    for _ in range(n_sims):
+        p = float(rng.choice(_RATES))
+        true = {s: p for s in _SPLITS}
+        d, _ = _run(true, p, _sizes(rng, band), rng)
+        real = [g for g in d.gaps if g.verdict == "real"]
+        false_gap += len(real)
+        gaps_tested += len(d.gaps)
+        false_ladder += bool(real)
+        hits = _covered(d, true, p)
+        cover += hits
+        worst.setdefault(p, []).extend(hits)
+    cells = [np.mean(v) for v in worst.values() if len(v) >= 20]
+    return {"false_real_per_gap": false_gap / gaps_tested,
+            "false_real_ladder": false_ladder / n_sims,
+            "coverage_mean": float(np.mean(cover)),
+            "coverage_worst_rate": float(min(cells)) if cells else float("nan")}
+
+
+def _power_row(rng, n_sims) -> dict:
+    """A 5 pt variance gap, 5,000 examples per set."""
+    hits = 0
+    cover: list[bool] = []
+    for _ in range(n_sims):
+        p = float(rng.uniform(0.0, 0.25))
+        true = {"train": p, "train_dev": p + 0.05, "dev": p + 0.05, "test": p + 0.05}
+        sizes = {s: 5000 for s in _SPLITS}
+        d, _ = _run(true, p, sizes, rng)
+        hits += d.gap("variance").verdict == "real"
+        cover += _covered(d, true, p)
+    return {"power": hits / n_sims, "coverage_mean": float(np.mean(cover))}
+
+
+def _dominant_row(rng, n_sims) -> dict:
+    """One gap of 5-15 pt, the others 0, at least 5,000 per set: is the primary right?"""
+    right = 0
+    cover: list[bool] = []
+    names = list(GAPS)
+    for _ in range(n_sims):
+        problem = names[rng.integers(len(names))]
+        p, size = float(rng.uniform(0.0, 0.15)), float(rng.uniform(0.05, 0.15))
+        bump = {"avoidable_bias": "train", "variance": "train_dev",
+                "data_mismatch": "dev", "dev_overfitting": "test"}[problem]
+        start = _SPLITS.index(bump)
+        true = {s: p + (size if i >= start else 0.0) for i, s in enumerate(_SPLITS)}
+        sizes = _sizes(rng, (5_000, 100_000))
+        d, _ = _run(true, p, sizes, rng)
+        right += d.primary == problem
+        cover += _covered(d, true, p)
+    return {"primary_right": right / n_sims, "coverage_mean": float(np.mean(cover))}
+
+
+def ladder_calibration(n_sims: int = 2000, random_state: int | None = 0) -> pd.DataFrame:
+    """Run simulated ladders through ``diagnose`` and measure its promises.
+
+    Parameters
+    ----------
+    n_sims : int, default=2000
+        Null ladders per size band (the power and dominance scenarios get
+        ``n_sims // 2`` each).
+    random_state : int or None, default=0
+
+    Returns
+    -------
+    DataFrame
+        One row per scenario and size band: ``n_ladders``,
+        ``false_real_per_gap``, ``false_real_ladder``, ``coverage_mean``,
+        ``coverage_worst_rate`` (the worst true rate's coverage in the band),
+        ``power`` and ``primary_right`` where they apply.
+    """
+    rng = np.random.default_rng(random_state)
+    rows = []
+    for name, band in SIZE_BANDS.items():
+        rows.append({"scenario": "null", "sizes": name, "n_ladders": n_sims,
+                     **_null_row(rng, band, n_sims)})
+    half = max(1, n_sims // 2)
+    rows.append({"scenario": "power", "sizes": "5k each", "n_ladders": half,
+                 **_power_row(rng, half)})
+    rows.append({"scenario": "dominant", "sizes": "5k-100k", "n_ladders": half,
+                 **_dominant_row(rng, half)})
+    return pd.DataFrame(rows)
+
+
+def weighted_calibration(n_sims: int = 1000, n: int = 2000, random_state: int | None = 0
+                         ) -> pd.DataFrame:
+    """Coverage of a weighted dev rate (5% of rows weighted x10) with Kish's size.
+
+    Examples
+    --------
+    >>> weighted_calibration(n_sims=20, random_state=0)["coverage"].between(0, 1).all()
+    True
+    """
+    rng = np.random.default_rng(random_state)
+    rows = []
+    for p in (0.02, 0.1, 0.3):
+        hits = 0
+        for _ in range(n_sims):
+            w = np.where(rng.random(n) < 0.05, 10.0, 1.0)
+            wrong = rng.random(n) < p
+            y = np.zeros(n, int)
+            d = diagnose_predictions({"train": (y, wrong.astype(int), w),
+                                      "dev": (y, wrong.astype(int), w)}, human=0.0)
+            r = next(r for r in d.rungs if r.name == "dev")
+            hits += r.low <= p <= r.high
+        rows.append({"scenario": "weighted (5% of rows x10)", "rate": p, "n": n,
+                     "n_sims": n_sims, "coverage": hits / n_sims})
+    return pd.DataFrame(rows)
+
+
+def paired_calibration(n_sims: int = 1000, random_state: int | None = 0) -> pd.DataFrame:
+    """Coverage of the paired difference of two models' error rates (Tango).
+
+    Examples
+    --------
+    >>> paired_calibration(n_sims=20, random_state=0)["coverage"].between(0, 1).all()
+    True
+    """
+    rng = np.random.default_rng(random_state)
+    rows = []
+    # (n, P(right by A only), P(right by B only)): models that disagree often or rarely
+    for n, pb, pc in ((50, 0.1, 0.1), (200, 0.2, 0.25), (200, 0.02, 0.0), (2000, 0.3, 0.28)):
+        hits = 0
+        for _ in range(n_sims):
+            b, c, _ = rng.multinomial(n, [pb, pc, 1 - pb - pc])
+            r = mcnemar_test(b=int(b), c=int(c), n=n)
+            hits += r.low - 1e-12 <= pc - pb <= r.high + 1e-12
+        rows.append({"scenario": "paired difference", "n": n, "disagree": pb + pc,
+                     "n_sims": n_sims, "coverage": hits / n_sims})
+    return pd.DataFrame(rows)
