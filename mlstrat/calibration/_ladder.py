@@ -164,7 +164,7 @@ def weighted_calibration(n_sims: int = 1000, n: int = 2000, random_state: int | 
 
     Examples
     --------
-    >>> weighted_calibration(n_sims=20, random_state=0)["coverage"].between(0, 1).all()
+    >>> bool(weighted_calibration(n_sims=20, random_state=0)["coverage"].between(0, 1).all())
     True
     """
     rng = np.random.default_rng(random_state)
@@ -189,7 +189,7 @@ def paired_calibration(n_sims: int = 1000, random_state: int | None = 0) -> pd.D
 
     Examples
     --------
-    >>> paired_calibration(n_sims=20, random_state=0)["coverage"].between(0, 1).all()
+    >>> bool(paired_calibration(n_sims=20, random_state=0)["coverage"].between(0, 1).all())
     True
     """
     rng = np.random.default_rng(random_state)
