@@ -146,7 +146,8 @@ class Database:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
+                raise StoreError(f"{self.path} cannot be written ({exc}). Nothing was "
+                                 "written.") from None
             holders = lock_holders(self.path)
             who = (f"held by {'; '.join(holders)}" if holders
                    else "held by another process (unknown)")
