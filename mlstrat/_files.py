@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from mlstrat._errors import MlstratError
+
 __all__ = [
     "MAX_SHEET_COLUMNS",
     "MAX_SHEET_ROWS",
@@ -66,7 +68,7 @@ _STALE_SECONDS = 24 * 3600
 _SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
 
 
-class SpreadsheetError(ValueError):
+class SpreadsheetError(MlstratError):
     """A spreadsheet is damaged or too large to read; the message names the file."""
 
 

@@ -29,6 +29,7 @@ from typing import Any, Callable, Literal
 import numpy as np
 import pandas as pd
 
+from mlstrat._errors import MlstratError
 from mlstrat._text import quote
 
 __all__ = [
@@ -57,7 +58,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- inputs
-class LabelMismatchError(ValueError):
+class LabelMismatchError(MlstratError):
     """``y_true`` and ``y_pred`` encode labels differently (text vs numbers) and share
     no label, so every comparison would count as an error."""
 

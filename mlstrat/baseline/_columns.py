@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlstrat._errors import MlstratError
 from mlstrat._text import quote
 
 #: role -> what the pipeline does with it
@@ -154,7 +155,7 @@ def check_column(frame: pd.DataFrame, name: str, what: str) -> None:
                      f"Columns: {shown}{more}.")
 
 
-class TargetError(ValueError):
+class TargetError(MlstratError):
     """The target column holds values no model can learn to predict."""
 
 

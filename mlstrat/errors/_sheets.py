@@ -47,6 +47,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.filters import AutoFilter
 
+from mlstrat._errors import MlstratError
 from mlstrat._files import (
     MAX_SHEET_COLUMNS,
     MAX_SHEET_ROWS,
@@ -401,7 +402,7 @@ class ImportReport:
         return text
 
 
-class TagImportError(ValueError):
+class TagImportError(MlstratError):
     """A spreadsheet import was refused; ``report`` lists every rejected cell."""
 
     def __init__(self, report: ImportReport) -> None:
