@@ -64,7 +64,15 @@ MIGRATIONS = [
     );
     CREATE INDEX run_predictions_id ON run_predictions (run_id, split, example_id)
     """,
+    # 2: what a split's "error" measures ('error rate' in [0, 1], or a regression
+    # metric such as 'RMSE' in the target's units)
+    """
+    ALTER TABLE runs ADD COLUMN metric TEXT NOT NULL DEFAULT 'error rate'
+    """,
 ]
+
+#: the value of a run's per-split "error" when nothing else is said
+RATE = "error rate"
 
 
 @dataclass
@@ -84,6 +92,7 @@ class Run:
     notes: str = ""
     classes: list[Any] | None = None
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metric: str = RATE
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -109,6 +118,7 @@ class RunsMixin:
         metrics: Mapping[str, Mapping[str, Any]] | None = None,
         notes: str = "",
         status: str = "finished",
+        metric: str = RATE,
     ) -> int:
         """Record a run in one transaction and return its id.
 
@@ -134,6 +144,10 @@ class RunsMixin:
             ``(y_true, y_pred)`` or ``(y_true, y_pred, proba)``.
         metrics : dict, optional
             Extra per-split metrics, e.g. ``{"dev": {"f1": 0.91}}``.
+        metric : str, default='error rate'
+            What ``errors`` measure: error rates in [0, 1], or a regression
+            metric in the target's units ('RMSE', 'MAE'), any value >= 0;
+            ``human_error`` is then in the same units.
 
         Nothing is written if any argument is invalid.
 
@@ -155,7 +169,7 @@ class RunsMixin:
         for split, frame in preds.items():
             errors.setdefault(split, float(np.mean(frame["y_true"] != frame["y_pred"])))
             sizes.setdefault(split, len(frame))
-        _check_rates(errors, sizes, human_error)
+        _check_rates(errors, sizes, human_error, metric)
         rows = _history_rows(history)
         kinds = {label_kind(f["y_true"].to_numpy()) for f in preds.values()}
         kind = kinds.pop() if len(kinds) == 1 else ("str" if kinds else None)
@@ -165,11 +179,11 @@ class RunsMixin:
         with self._db.transaction() as conn:
             run_id = conn.execute(
                 "INSERT INTO runs (name, created_at, status, config, human_error,"
-                " diagnosis, notes, label_kind, classes) VALUES (?,?,?,?,?,?,?,?,?)",
+                " diagnosis, notes, label_kind, classes, metric) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     name, created, status, to_json(dict(config or {})), human_error,
                     None if diag is None else to_json(diag), notes, kind,
-                    None if classes is None else to_json(classes),
+                    None if classes is None else to_json(classes), metric,
                 ),
             ).lastrowid
             for split in sorted(set(errors) | set(sizes) | set(metrics or {})):
@@ -211,11 +225,12 @@ class RunsMixin:
 
     # -- reading ---------------------------------------------------------
     def runs(self) -> pd.DataFrame:
-        """One row per run, newest last: id, name, created_at, status,
-        human_error, then the error of each split present."""
+        """One row per run, newest last: id, name, created_at, status, metric
+        (what the split columns measure), human_error, problem, then the error
+        of each split present."""
         conn = self._db.read()
         frame = pd.read_sql_query(
-            "SELECT id, name, created_at, status, human_error, diagnosis FROM runs"
+            "SELECT id, name, created_at, status, metric, human_error, diagnosis FROM runs"
             " ORDER BY id", conn,
         )
         splits = pd.read_sql_query("SELECT run_id, split, error FROM run_splits", conn)
@@ -262,6 +277,7 @@ class RunsMixin:
             errors=errors, sizes=sizes, human_error=rec["human_error"],
             diagnosis=from_json(rec["diagnosis"]), notes=rec["notes"],
             classes=from_json(rec["classes"]), metrics=metrics,
+            metric=rec.get("metric") or RATE,
         )
 
     def run_history(self, run_id: int) -> pd.DataFrame:
@@ -300,24 +316,33 @@ class RunsMixin:
 
 
 # -- validation and conversion helpers ---------------------------------------
-def _check_rates(errors: dict, sizes: dict, human_error: float | None) -> None:
+def _check_rates(errors: dict, sizes: dict, human_error: float | None,
+                 metric: str = RATE) -> None:
     for arg, values in (("errors", errors), ("sizes", sizes)):
         unknown = sorted(set(values) - set(SPLITS))
         if unknown:
             raise ValueError(
                 f"Unknown split name(s) {unknown} in '{arg}'. Valid names: {list(SPLITS)}."
             )
+    if not isinstance(metric, str) or not metric.strip():
+        raise ValueError(f"The 'metric' of a run must be a non-empty str. Got {metric!r}.")
+    upper = 1.0 if metric == RATE else np.inf
     for split, rate in errors.items():
-        if rate is None or not np.isfinite(rate) or not 0.0 <= float(rate) <= 1.0:
-            raise ValueError(
-                f"The error rate of split '{split}' must be in [0, 1]. Got {rate!r} "
-                "(give a fraction: 5% is 0.05)."
-            )
+        if rate is None or not np.isfinite(rate) or not 0.0 <= float(rate) <= upper:
+            if metric == RATE:
+                raise ValueError(
+                    f"The error rate of split '{split}' must be in [0, 1]. Got {rate!r} "
+                    "(give a fraction: 5% is 0.05; for a regression metric in the "
+                    "target's units pass metric='RMSE')."
+                )
+            raise ValueError(f"The {metric} of split '{split}' must be a finite number >= 0. "
+                             f"Got {rate!r}.")
     for split, n in sizes.items():
         if not isinstance(n, (int, np.integer)) or n <= 0:
             raise ValueError(f"The size of split '{split}' must be an int > 0. Got {n!r}.")
-    if human_error is not None and not 0.0 <= float(human_error) <= 1.0:
-        raise ValueError(f"'human_error' must be in [0, 1]. Got {human_error!r}.")
+    if human_error is not None and not 0.0 <= float(human_error) <= upper:
+        raise ValueError(f"'human_error' must be in [0, {upper:g}] ({metric}). "
+                         f"Got {human_error!r}.")
 
 
 def _history_rows(history: Any) -> list[tuple[int, dict]]:

@@ -111,7 +111,42 @@ def test_reopening_keeps_runs_and_does_not_migrate_twice(tmp_path):
     first.log_run("a", errors={"dev": 0.1}, sizes={"dev": 10})
     again = open_project(tmp_path / "p")
     assert again.runs()["name"].tolist() == ["a"]
-    assert again._db.version("runs") == 1
+    from mlstrat.store._runs import MIGRATIONS
+
+    assert again._db.version("runs") == len(MIGRATIONS)
+
+
+def test_a_version_1_store_migrates_and_keeps_its_runs(tmp_path):
+    import sqlite3
+
+    from mlstrat.store._runs import MIGRATIONS
+
+    first = open_project(tmp_path / "p")
+    run_id = first.log_run("old", errors={"dev": 0.1}, sizes={"dev": 10})
+    first.close()
+    conn = sqlite3.connect(tmp_path / "p" / "mlstrat.db")  # back to the v1 schema
+    conn.execute("ALTER TABLE runs DROP COLUMN metric")
+    conn.execute("UPDATE schema_versions SET version = 1 WHERE component = 'runs'")
+    conn.commit()
+    conn.close()
+    again = open_project(tmp_path / "p")
+    assert again._db.version("runs") == len(MIGRATIONS)
+    assert again.get_run(run_id).metric == "error rate"
+    assert again.get_run(run_id).errors == {"dev": 0.1}
+
+
+def test_regression_runs_keep_their_units(tmp_path):
+    project = open_project(tmp_path / "p")
+    run_id = project.log_run("reg", errors={"train": 12.5, "dev": 40.2},
+                             sizes={"train": 300, "dev": 100}, human_error=8.0, metric="RMSE")
+    run = project.get_run(run_id)
+    assert run.metric == "RMSE" and run.errors == {"train": 12.5, "dev": 40.2}
+    assert project.runs().loc[0, "metric"] == "RMSE"
+    with pytest.raises(ValueError, match=r"error rate of split 'dev' must be in \[0, 1\]"):
+        project.log_run("rate", errors={"dev": 40.2}, sizes={"dev": 100})
+    with pytest.raises(ValueError, match="RMSE of split 'dev' must be a finite number"):
+        project.log_run("bad", errors={"dev": -1.0}, sizes={"dev": 100}, metric="RMSE")
+    assert len(project.runs()) == 1
 
 
 def _writer(path: str, tag: str, n: int) -> None:
