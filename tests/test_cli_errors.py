@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 
 from mlstrat.cli import main
-from mlstrat.store import open_project
 
 ROOT = Path(__file__).resolve().parents[1]
 

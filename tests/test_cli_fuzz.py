@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from mlstrat.cli import main
 from mlstrat.store import open_project
 
-FUZZ = settings(max_examples=50, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=50, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
