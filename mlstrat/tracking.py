@@ -18,20 +18,44 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstrat.diagnose import Diagnosis, diagnose, diagnose_predictions
+from mlstrat.diagnose import STATUSES, Diagnosis, diagnose, diagnose_predictions
 from mlstrat.store import SPLITS, Project, Run, open_project
+
+#: column titles of :func:`runs_summary` for each split
+SPLIT_COLUMNS = {"train": "train", "train_dev": "train-dev", "dev": "dev", "test": "test"}
+RATE = "error rate"
 
 
 @dataclass
 class RecordedRun:
-    """What :func:`record_run` wrote: the run's id, its project and its diagnosis."""
+    """What :func:`record_run` wrote: the run's id, its project and its diagnosis.
+
+    ``status`` and ``headline`` are the diagnosis' outcome in plain words;
+    ``summary`` is the one line a training script prints.
+    """
 
     run_id: int
     project: Project
     diagnosis: Diagnosis
 
+    @property
+    def status(self) -> str:
+        """A key of ``mlstrat.diagnose.STATUSES`` ('problem', 'not_enough_evidence', ...)."""
+        return self.diagnosis.status
+
+    @property
+    def headline(self) -> str:
+        """What the diagnosis decides, in one sentence."""
+        return self.diagnosis.headline
+
+    @property
+    def summary(self) -> str:
+        """``run 3 in FOLDER: <headline>`` (and the next step on a second line)."""
+        line = f"run {self.run_id} in {self.project.folder}: {self.headline}"
+        return line + (f"\nNext: {self.diagnosis.next_step}" if self.diagnosis.next_step else "")
+
     def __str__(self) -> str:
-        return f"run {self.run_id} in {self.project.folder}\n{self.diagnosis}"
+        return f"run {self.run_id} in {self.project.folder}: {self.headline}\n{self.diagnosis}"
 
 
 def record_run(
@@ -78,6 +102,9 @@ def record_run(
     ...                  {"train": (X[:400], y[:400]), "dev": (X[400:], y[400:])}, human=0.01)
     >>> run.project.get_run(run.run_id).sizes
     {'train': 400, 'dev': 169}
+    >>> run.status in ("problem", "not_enough_evidence", "human_level_surpassed",
+    ...                "no_clear_problem"), run.summary.startswith(f"run {run.run_id} in ")
+    (True, True)
     """
     if not isinstance(project, Project):
         project = open_project(project)
@@ -145,8 +172,103 @@ def diagnosis_of_run(run: Run) -> tuple[Diagnosis, str]:
             f"diagnosed (splits with an error: {stored}). Log the 'train' split "
             "(its error or its predictions) with the run."
         )
+    metric = getattr(run, "metric", None) or RATE
+    if metric != RATE:
+        raise ValueError(
+            f"Run #{run.id} '{run.name}' stores its {metric} per split but no diagnosis; a "
+            "regression ladder needs the predictions (mlstrat.diagnose_regression). Log "
+            "the run with its diagnosis."
+        )
     d = diagnose(human=run.human_error, train=run.errors["train"],
                  train_dev=run.errors.get("train_dev"), dev=run.errors.get("dev"),
                  test=run.errors.get("test"),
                  sizes={k: v for k, v in run.sizes.items() if k in SPLITS})
     return d, "computed"
+
+
+def _format(value: float | None, metric: str) -> str:
+    """A rung as shown: percent with 2 decimals for rates, 4 significant digits otherwise."""
+    if value is None or value != value:
+        return "-"
+    return f"{100 * value:.2f}%" if metric == RATE else f"{value:.4g}"
+
+
+def run_outcome(run: Run) -> dict[str, Any]:
+    """What a run's diagnosis decides, in plain words, and its ladder as shown.
+
+    Returns
+    -------
+    dict
+        ``status`` (a key of ``STATUSES``, or ``None`` when the run cannot be
+        diagnosed), ``outcome`` (its words), ``problem`` (the primary problem
+        in words, '-' when none), ``headline``, ``next_step``, ``metric``
+        ('error rate', 'RMSE', ...), ``values`` (split -> value as shown:
+        '8.00%' or an RMSE in the target's units) and ``source`` ('stored',
+        'computed' or the reason there is no diagnosis).
+
+    Examples
+    --------
+    >>> from mlstrat.store import Run
+    >>> run = Run(1, "r", "", "finished", {}, {"train": 0.08, "dev": 0.1},
+    ...           {"train": 5000, "dev": 1000}, 0.01, None)
+    >>> out = run_outcome(run)
+    >>> out["outcome"], out["problem"], out["values"]["dev"]
+    ('primary problem found', 'avoidable bias', '10.00%')
+    """
+    metric = getattr(run, "metric", None) or RATE
+    values = {s: _format(v, metric) for s, v in run.errors.items()}
+    try:
+        d, source = diagnosis_of_run(run)
+    except ValueError as exc:
+        why = "no training error" if run.errors.get("train") is None else "no stored diagnosis"
+        return {"status": None, "outcome": f"not diagnosed ({why})", "problem": "-",
+                "headline": str(exc), "next_step": "", "metric": metric, "values": values,
+                "human": _format(run.human_error, metric), "source": why}
+    shown = {r.name: d.format_value(r.rate) for r in d.rungs}
+    values.update({s: v for s, v in shown.items() if s in SPLITS})
+    human = shown.get("human", _format(run.human_error, d.metric))
+    return {"status": d.status, "outcome": STATUSES.get(d.status, d.status),
+            "problem": d.problem if d.primary else "-", "headline": d.headline,
+            "next_step": d.next_step, "metric": d.metric, "values": values,
+            "human": human, "source": source}
+
+
+def runs_summary(project: Project) -> pd.DataFrame:
+    """The project's runs as a person reads them, newest last.
+
+    One row per run: ``id``, ``name``, ``created`` (date and time, UTC),
+    ``outcome`` (the diagnosis' status in words), ``problem`` (the primary
+    problem in words, '-' when none), ``metric``, then ``human``, ``train``,
+    ``train-dev``, ``dev`` and ``test`` as shown (rates in percent with two
+    decimals, regression metrics in the target's units; '-' when missing).
+    The numbers are those of each run's diagnosis (:func:`diagnosis_of_run`);
+    ``Project.runs()`` has the raw values.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mlstrat.store import open_project
+    >>> project = open_project(tempfile.mkdtemp())
+    >>> _ = project.log_run("tiny", errors={"train": 0.0, "train_dev": 0.0476, "dev": 0.0},
+    ...                     sizes={"train": 185, "train_dev": 21, "dev": 69})
+    >>> row = runs_summary(project).iloc[0]
+    >>> row["outcome"], row["problem"], row["train-dev"]
+    ('not enough evidence yet', '-', '4.76%')
+    """
+    rows = []
+    for run_id in project.runs()["id"].tolist():
+        run = project.get_run(int(run_id))
+        out = run_outcome(run)
+        row = {"id": run.id, "name": run.name, "created": _when(run.created_at),
+               "outcome": out["outcome"], "problem": out["problem"], "metric": out["metric"],
+               "human": out["human"]}
+        row.update({title: out["values"].get(s, "-") for s, title in SPLIT_COLUMNS.items()})
+        rows.append(row)
+    columns = ["id", "name", "created", "outcome", "problem", "metric", "human",
+               *SPLIT_COLUMNS.values()]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _when(created_at: str) -> str:
+    """'2026-12-04T14:56:12+00:00' -> '2026-12-04 14:56'."""
+    return str(created_at).replace("T", " ")[:16]

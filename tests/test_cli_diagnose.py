@@ -74,3 +74,36 @@ def test_a_bad_predictions_csv_says_where_and_writes_nothing(tmp_path, capsys, t
     assert main(["diagnose", str(path), "--project", str(tmp_path / "p")]) == 2
     assert message in capsys.readouterr().err
     assert open_project(tmp_path / "p").runs().empty
+
+
+def test_diagnose_prints_not_enough_evidence_and_what_to_enlarge(capsys):
+    # one error in 21 train-dev examples decides nothing (issue 11)
+    args = ["diagnose", "--train", "0", "--train-dev", "0.047619", "--dev", "0",
+            "--sizes", "train=185,train_dev=21,dev=69"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Not enough evidence yet" in out
+    assert "too small to tell" in out
+    next_step = next(line for line in out.splitlines() if line.startswith("Next: "))
+    assert "Enlarge the train-dev" in next_step and "examples" in next_step
+    assert "Primary problem" not in out
+
+
+def test_diagnose_prints_human_level_surpassed_without_a_primary_problem(capsys):
+    args = ["diagnose", "--human", "team=0.02", "--train", "0.005", "--dev", "0.012",
+            "--sizes", "train=20000,dev=5000"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Human level surpassed" in out
+    assert "Primary problem" not in out and "Try (one knob at a time)" not in out
+    assert any(line.startswith("Next: ") and "error analysis" in line
+               for line in out.splitlines())
+
+
+def test_diagnose_json_carries_status_headline_and_next_step(capsys):
+    assert main(["diagnose", "--human", "0.01", "--train", "0.08", "--dev", "0.10",
+                 "--sizes", "train=5000,dev=1000", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "problem" and out["primary"] == "avoidable_bias"
+    assert out["headline"].startswith("Primary problem: avoidable bias")
+    assert out["next_step"] == "Train a bigger network (more layers or hidden units)"

@@ -45,3 +45,46 @@ def test_record_run_refuses_a_bad_split_and_writes_nothing(tmp_path):
     with pytest.raises(ValueError, match="Unknown split|not a split|valid"):
         mlstrat.record_run(tmp_path, model, {"train": (X, y), "validation": (X, y)})
     assert mlstrat.open_project(tmp_path).runs().empty
+
+
+def test_record_run_stores_and_prints_the_outcome(tmp_path):
+    """The stored record carries status and headline; the summary line is the headline."""
+    X, y = load_wine(return_X_y=True)
+    rng = np.random.default_rng(1)
+    order = rng.permutation(len(y))
+    tr, td, dv = order[:120], order[120:130], order[130:140]   # tiny train-dev and dev
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X[tr], y[tr])
+    run = mlstrat.record_run(tmp_path, model, {"train": (X[tr], y[tr]),
+                                               "train_dev": (X[td], y[td]),
+                                               "dev": (X[dv], y[dv])})
+    stored = run.project.get_run(run.run_id).diagnosis
+    assert stored["status"] == run.status == run.diagnosis.status
+    assert stored["headline"] == run.headline and run.headline
+    assert run.status in ("not_enough_evidence", "no_clear_problem", "problem")
+    first = run.summary.splitlines()[0]
+    assert first == f"run {run.run_id} in {run.project.folder}: {run.headline}"
+    assert str(run).splitlines()[0] == first
+    if run.diagnosis.next_step:
+        assert run.summary.splitlines()[1] == f"Next: {run.diagnosis.next_step}"
+
+
+def test_runs_summary_reads_in_words_and_percent(tmp_path):
+    from mlstrat.diagnose import diagnose
+    from mlstrat.tracking import runs_summary
+
+    project = mlstrat.open_project(tmp_path)
+    surpassed = diagnose(human={"team": 0.02}, train=0.005, dev=0.012,
+                         sizes={"train": 20000, "dev": 5000})
+    project.log_run("surpassed", errors={"train": 0.005, "dev": 0.012},
+                    sizes={"train": 20000, "dev": 5000}, human_error=0.02,
+                    diagnosis=surpassed)
+    project.log_run("mismatch", errors={"train": 0.01, "train_dev": 0.015, "dev": 0.10,
+                                        "test": 0.1},
+                    sizes={"train": 10000, "train_dev": 2000, "dev": 2000, "test": 2000})
+    table = runs_summary(project).set_index("name")
+    assert table.loc["surpassed", "outcome"] == "human level surpassed"
+    assert table.loc["surpassed", "problem"] == "-"
+    assert table.loc["surpassed", "human"] == "2.00%"
+    assert table.loc["mismatch", "problem"] == "data mismatch"
+    assert table.loc["mismatch", ["train", "train-dev", "dev", "test"]].tolist() == [
+        "1.00%", "1.50%", "10.00%", "10.00%"]

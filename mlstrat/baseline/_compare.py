@@ -1,7 +1,11 @@
 """Did the change help? Two runs compared on the same dev examples.
 
-The gaps of each run's error ladder are set side by side (which moved, by how
-much), and the dev difference is tested *paired*, on the examples both runs
+The gaps of each run's error ladder are set side by side, and a gap *moved*
+only when the change is beyond noise: the two runs' gap intervals do not
+overlap (two 95% intervals that miss each other differ at well under the 5%
+level, so this never calls noise a move; it can miss a small real change).
+Rungs and gaps are in the ladders' units: percent and points for error rates,
+the target's units for a regression (RMSE). The dev difference is tested *paired*, on the examples both runs
 predicted: exact McNemar on the discordant pairs for an error rate
 (``stats.mcnemar_test``), a paired t-test on the squared errors for
 regression. Examples are matched by id; when the two dev sets differ (another
@@ -47,8 +51,13 @@ from mlstrat.store import Project
 class RunComparison:
     """Run B against run A: rung and gap changes, and a paired test on ``split``.
 
-    ``change`` is always B - A: a negative error change means B is better.
-    ``verdict`` is 'better', 'worse', 'no real difference' or 'not compared'.
+    ``change`` is always B - A: a negative error change means B is better
+    (``direction`` 'down'). A gap's ``moved`` is 'moved down' or 'moved up'
+    when the two gap intervals do not overlap, 'within noise' when they do,
+    'untested' without intervals. ``metric`` is 'error rate' (shown in
+    percent) or the ladders' regression metric ('RMSE', in the target's
+    units). ``verdict`` is 'better', 'worse', 'no real difference' or 'not
+    compared'.
     """
 
     run_a: int
@@ -68,6 +77,24 @@ class RunComparison:
     verdict: str = "not compared"
     message: str = ""
     confidence: float = 0.95
+    metric: str = "error rate"
+
+    @property
+    def is_rate(self) -> bool:
+        """True when rungs are error rates (percent), False for a regression metric."""
+        return self.metric == "error rate"
+
+    def format_value(self, x: float | None) -> str:
+        """A rung as shown: '8.00%' for a rate, 4 significant digits in the target's units."""
+        if x is None or x != x:
+            return "-"
+        return _pct(x) if self.is_rate else f"{x:.4g}"
+
+    def format_change(self, x: float | None) -> str:
+        """A change or a gap as shown: '-9.00 pt' for rates, signed target units otherwise."""
+        if x is None or x != x:
+            return "-"
+        return _pt(x) if self.is_rate else f"{x:+.4g}"
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
@@ -76,9 +103,10 @@ class RunComparison:
         """One row per rung and per gap: kind, name, label, a, b, change, moved."""
         rows = [{"kind": "rung", **r, "moved": None} for r in self.rungs]
         rows += [{"kind": "gap", **{k: g[k] for k in ("name", "label", "a", "b", "change",
-                                                      "moved")}} for g in self.gaps]
+                                                      "direction", "moved")}}
+                 for g in self.gaps]
         return pd.DataFrame(rows, columns=["kind", "name", "label", "a", "b", "change",
-                                           "moved"])
+                                           "direction", "moved"])
 
     def chart(self):
         """Each split's error for A and B, grouped bars (``charts.comparison_chart``)."""
@@ -91,16 +119,18 @@ class RunComparison:
         lines = [f"Run {self.run_b} ({self.name_b}) against run {self.run_a} ({self.name_a})"]
         width = 30
         lines.append(f"  {'':<{width}} {'A':>9} {'B':>9} {'B - A':>11}")
+        what = " error" if self.is_rate else f" {self.metric}"
+        value, change = self.format_value, self.format_change
         for r in self.rungs:
-            lines.append(f"  {r['label'] + ' error':<{width}} {_pct(r['a']):>9} {_pct(r['b']):>9}"
-                         f" {_pt(r['change']):>11}")
+            lines.append(f"  {r['label'] + what:<{width}} {value(r['a']):>9} {value(r['b']):>9}"
+                         f" {change(r['change']):>11} {ARROWS[r['direction']]}".rstrip())
         for g in self.gaps:
             moved = f"  {g['moved']}" if g.get("moved") else ""
-            lines.append(f"  {g['label']:<{width}} {_pct(g['a']):>9} {_pct(g['b']):>9}"
-                         f" {_pt(g['change']):>11}{moved}")
+            lines.append(f"  {g['label']:<{width}} {change(g['a']):>9} {change(g['b']):>9}"
+                         f" {change(g['change']):>11} {ARROWS[g['direction']]}{moved}")
         if self.gaps:
-            lines.append("  (a gap 'moved' when one run's value lies outside the other's "
-                         f"{self.confidence:.0%} interval)")
+            lines.append(f"  (a gap 'moved' when the two runs' {self.confidence:.0%} "
+                         "intervals of it do not overlap: beyond noise)")
         lines.append(f"Paired test on the {self.split} set: {self.message}")
         m = self.metric_test
         if m:
@@ -109,6 +139,16 @@ class RunComparison:
                          f"{self.confidence:.0%} interval [{m['low']:+.4f}, {m['high']:+.4f}]): "
                          f"{m['verdict']}.")
         return "\n".join(lines)
+
+
+#: direction of a change -> the arrow shown beside it (a falling error is good)
+ARROWS = {"down": "↓", "up": "↑", "same": "=", None: ""}
+
+
+def _direction(change: float | None) -> str | None:
+    if change is None:
+        return None
+    return "down" if change < 0 else "up" if change > 0 else "same"
 
 
 def _pct(x) -> str:
@@ -131,15 +171,29 @@ def _diagnosis_of(run) -> Diagnosis | None:
                     test=run.errors.get("test"), sizes=sizes)
 
 
-def _rung_rows(run_a, run_b) -> list[dict[str, Any]]:
+def _ladder(run, d: Diagnosis | None) -> dict[str, float]:
+    """Split -> rung value: the diagnosis' ladder (its units), else the stored errors."""
+    if d is None:
+        return dict(run.errors)
+    return {r.name: r.rate for r in d.rungs if r.name in SPLITS}
+
+
+def _metric(da: Diagnosis | None, db: Diagnosis | None) -> str:
+    for d in (db, da):
+        if d is not None:
+            return d.metric
+    return "error rate"
+
+
+def _rung_rows(ladder_a: dict[str, float], ladder_b: dict[str, float]) -> list[dict[str, Any]]:
     rows = []
     for split in SPLITS:
-        a, b = run_a.errors.get(split), run_b.errors.get(split)
+        a, b = ladder_a.get(split), ladder_b.get(split)
         if a is None and b is None:
             continue
         change = None if a is None or b is None else b - a
         rows.append({"name": split, "label": RUNG_LABELS[split], "a": a, "b": b,
-                     "change": change})
+                     "change": change, "direction": _direction(change)})
     return rows
 
 
@@ -152,26 +206,31 @@ def _gap_rows(da: Diagnosis | None, db: Diagnosis | None) -> list[dict[str, Any]
             continue
         a = None if ga is None else ga.value
         b = None if gb is None else gb.value
+        change = None if a is None or b is None else b - a
         rows.append({"name": name, "label": (gb or ga).label, "a": a, "b": b,
-                     "change": None if a is None or b is None else b - a,
+                     "change": change, "direction": _direction(change),
                      "verdict_a": None if ga is None else ga.verdict,
                      "verdict_b": None if gb is None else gb.verdict,
                      "moved": _moved(ga, gb)})
     return rows
 
 
-def _outside(value: float, gap) -> bool:
-    return gap.low is not None and not (gap.low <= value <= gap.high)
-
-
 def _moved(ga, gb) -> str | None:
-    """'moved' when either run's gap lies outside the other's interval, 'within
-    noise' when both lie inside, 'untested' without intervals."""
+    """'moved down' / 'moved up' when the two gap intervals do not overlap (beyond
+    noise), 'within noise' when they do, 'untested' without intervals.
+
+    Two independent 95% intervals that miss each other differ at well under the
+    5% level, so a move is never called on noise alone.
+    """
     if ga is None or gb is None:
         return None
     if ga.low is None or gb.low is None:
         return "untested"
-    return "moved" if _outside(gb.value, ga) or _outside(ga.value, gb) else "within noise"
+    if gb.high < ga.low:
+        return "moved down"
+    if gb.low > ga.high:
+        return "moved up"
+    return "within noise"
 
 
 def _find_gap(d: Diagnosis | None, name: str):
@@ -217,7 +276,8 @@ def _paired_t(both: pd.DataFrame, confidence: float) -> dict[str, Any]:
     r = paired_mean_difference(se_a.to_numpy(), se_b.to_numpy(), confidence=confidence)
     return {"test": "paired t-test on squared errors", "n": r.n, "pvalue": r.pvalue,
             "statistic": r.statistic, "mse_a": float(se_a.mean()),
-            "mse_b": float(se_b.mean()), "change": r.difference, "low": r.low,
+            "mse_b": float(se_b.mean()), "rmse_a": float(np.sqrt(se_a.mean())),
+            "rmse_b": float(np.sqrt(se_b.mean())), "change": r.difference, "low": r.low,
             "high": r.high}
 
 
@@ -259,12 +319,14 @@ def _describe(c: RunComparison) -> str:
     if c.task == "classification":
         head = (f"McNemar exact, {t['n']:,} matched examples: right only by A b={t['b']}, "
                 f"right only by B c={t['c']}, p={t['pvalue']:.3g}. Error "
-                f"{_pct(t['error_a'])} -> {_pct(t['error_b'])} "
+                f"{_pct(t['error_a'])} -> {_pct(t['error_b'])} {ARROWS[_direction(t['change'])]} "
                 f"({_pt(t['change'])}, {conf} interval [{_pt(t['low'])}, {_pt(t['high'])}]).")
     else:
-        head = (f"paired t-test on squared errors, {t['n']:,} matched examples: MSE "
-                f"{t['mse_a']:.4g} -> {t['mse_b']:.4g} (change {t['change']:+.4g}, {conf} "
-                f"interval [{t['low']:+.4g}, {t['high']:+.4g}]), p={t['pvalue']:.3g}.")
+        head = (f"paired t-test on squared errors, {t['n']:,} matched examples: RMSE "
+                f"{t['rmse_a']:.4g} -> {t['rmse_b']:.4g} {ARROWS[_direction(t['change'])]} "
+                f"(target units); MSE {t['mse_a']:.4g} -> {t['mse_b']:.4g} (change "
+                f"{t['change']:+.4g}, {conf} interval [{t['low']:+.4g}, {t['high']:+.4g}]), "
+                f"p={t['pvalue']:.3g}.")
     tail = {"better": " B is better: the difference is real.",
             "worse": " B is worse: the difference is real.",
             "no real difference": " Not distinguishable from noise on this dev set."}
@@ -298,8 +360,10 @@ def compare_runs(project: Project, run_a: int | str, run_b: int | str, *, split:
     ra, rb = project.get_run(run_a), project.get_run(run_b)
     out = RunComparison(ra.id, rb.id, ra.name, rb.name, split, "classification",
                         confidence=confidence)
-    out.rungs = _rung_rows(ra, rb)
-    out.gaps = _gap_rows(_diagnosis_of(ra), _diagnosis_of(rb))
+    da, db = _diagnosis_of(ra), _diagnosis_of(rb)
+    out.metric = _metric(da, db)
+    out.rungs = _rung_rows(_ladder(ra, da), _ladder(rb, db))
+    out.gaps = _gap_rows(da, db)
     pa, pb = project.run_predictions(ra.id, split), project.run_predictions(rb.id, split)
     missing = [f"run {r.id}" for r, p in ((ra, pa), (rb, pb)) if p.empty]
     if missing:

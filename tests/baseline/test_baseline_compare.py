@@ -90,8 +90,10 @@ def test_missing_predictions_and_unknown_runs(tmp_path):
                          sizes={"train": 100, "dev": 50})
     c = compare_runs(project, ra, rb)
     assert "stored no 'dev' predictions" in c.message
-    assert [g["name"] for g in c.gaps] == ["variance"]          # from the stored errors
-    assert c.gaps[0]["change"] == pytest.approx(0.0)
+    # from the stored errors; no human level: training error against 0 is a gap too
+    assert [g["name"] for g in c.gaps] == ["avoidable_bias", "variance"]
+    assert c.gaps[1]["change"] == pytest.approx(0.0)
+    assert c.gaps[0]["change"] == pytest.approx(-0.05) and c.gaps[0]["direction"] == "down"
     with pytest.raises(KeyError, match="No run 99"):
         compare_runs(project, ra, 99)
 
@@ -126,3 +128,65 @@ def test_comparison_chart_holds_the_errors_of_both_runs(tmp_path):
     got = {(r["label"], r["run"]): r["error"] for r in rows}
     assert got == pytest.approx({("train", f"A: run {ra}"): 0.05, ("dev", f"A: run {ra}"): 0.20,
                                  ("train", f"B: run {rb}"): 0.04, ("dev", f"B: run {rb}"): 0.075})
+
+
+def _rates_run(project, name, train, dev, n_train, n_dev):
+    return project.log_run(name, errors={"train": train, "dev": dev},
+                           sizes={"train": n_train, "dev": n_dev}, human_error=0.01)
+
+
+def test_a_gap_moves_only_beyond_noise(tmp_path):
+    """Variance 10 pt -> 6 pt on 300 dev examples: B's value lies outside A's interval,
+    but the two intervals overlap: within noise. 10 pt -> 1 pt: moved down."""
+    from mlstrat.diagnose import diagnose
+
+    project = open_project(tmp_path)
+    ra = _rates_run(project, "A", 0.02, 0.12, 5000, 300)
+    rb = _rates_run(project, "B", 0.02, 0.08, 5000, 300)
+    rc = _rates_run(project, "C", 0.02, 0.03, 5000, 300)
+    ga = diagnose(0.01, 0.02, dev=0.12, sizes={"train": 5000, "dev": 300}).gap("variance")
+    gb = diagnose(0.01, 0.02, dev=0.08, sizes={"train": 5000, "dev": 300}).gap("variance")
+    assert not ga.low <= gb.value <= ga.high      # the old rule called this a move
+    assert gb.high >= ga.low                      # but the intervals overlap
+    variance = {g["name"]: g for g in compare_runs(project, ra, rb).gaps}["variance"]
+    assert variance["moved"] == "within noise" and variance["direction"] == "down"
+    variance = {g["name"]: g for g in compare_runs(project, ra, rc).gaps}["variance"]
+    assert variance["moved"] == "moved down"
+    assert {g["name"]: g for g in compare_runs(project, rc, ra).gaps}["variance"]["moved"] \
+        == "moved up"
+
+
+def test_a_falling_error_reads_down(tmp_path):
+    project = open_project(tmp_path)
+    ra = _rates_run(project, "A", 0.02, 0.1567, 5000, 300)
+    rb = _rates_run(project, "B", 0.02, 0.0667, 5000, 300)
+    c = compare_runs(project, ra, rb)
+    dev = next(r for r in c.rungs if r["name"] == "dev")
+    assert dev["direction"] == "down" and dev["change"] == pytest.approx(-0.09)
+    line = next(x for x in str(c).splitlines() if x.strip().startswith("dev error"))
+    assert "15.67%" in line and "6.67%" in line and "-9.00 pt ↓" in line
+    assert "↑" not in line
+
+
+def test_regression_runs_are_compared_in_the_target_units(tmp_path):
+    from mlstrat.diagnose import diagnose_regression
+
+    project = open_project(tmp_path)
+    rng = np.random.default_rng(0)
+    ids = [str(i) for i in range(300)]
+    y = {s: rng.normal(scale=10, size=300) for s in ("train", "dev")}
+    runs = []
+    for name, noise in (("A", 5.0), ("B", 2.0)):
+        preds = {s: (y[s], y[s] + rng.normal(scale=noise if s == "dev" else 1.0, size=300))
+                 for s in y}
+        d = diagnose_regression(preds)
+        runs.append(project.log_run(name, diagnosis=d, predictions={
+            s: pd.DataFrame({"id": ids, "y_true": t, "y_pred": p}) for s, (t, p) in preds.items()}))
+        expected_dev = np.sqrt(np.mean((preds["dev"][1] - y["dev"]) ** 2))
+        assert d.rates["dev"] == pytest.approx(expected_dev)
+    c = compare_runs(project, *runs)
+    assert c.metric == "RMSE" and not c.is_rate
+    dev = next(r for r in c.rungs if r["name"] == "dev")
+    assert 4 < dev["a"] < 6 and 1.5 < dev["b"] < 2.5 and dev["direction"] == "down"
+    assert "%" not in next(x for x in str(c).splitlines() if x.strip().startswith("dev RMSE"))
+    assert c.test["rmse_a"] == pytest.approx(dev["a"]) and c.verdict == "better"
