@@ -214,11 +214,19 @@ class BaselineResult:
                  "stays held out, predicted by each model refitted on all non-test rows."]
         dev = self._rung("dev")
         if dev is not None and dev.low is not None:
-            width = 100 * (dev.high - dev.low) / 2
+            scale, unit = (1, "") if self.task == "regression" else (100, " pt")
+            width = scale * (dev.high - dev.low) / 2
             was = "" if half is None else f", against +-{100 * half:.1f} pt from one split"
-            lines.append(f"  Dev (out-of-fold): {_pct(dev.rate)} [{_pct(dev.low)}, "
-                         f"{_pct(dev.high)}] on {dev.n:,} examples: +-{width:.1f} pt{was}.")
+            lines.append(f"  Dev (out-of-fold): {self._fmt(dev.rate)} [{self._fmt(dev.low)}, "
+                         f"{self._fmt(dev.high)}] on {dev.n:,} examples: "
+                         f"+-{width:.3g}{unit}{was}.")
         return "\n".join(lines)
+
+    def _fmt(self, x: float | None) -> str:
+        """A rung as shown: a percentage, or the RMSE in the target's units."""
+        if x is None:
+            return "-"
+        return _pct(x) if self.task != "regression" else f"{x:.4g}"
 
     def _rung(self, name: str):
         return next((r for r in getattr(self.diagnosis, "rungs", []) or []
@@ -236,13 +244,13 @@ class BaselineResult:
         dev = "out-of-fold dev" if self.resampling.get("method") == "kfold" else "dev"
         score = "" if self.metric == "error" else f" (dev {self.metric} {best.score:.4g})"
         text = (f"Chosen on {dev} among {n} models: {best.name}{score}. Its dev error "
-                f"{_pct(best.errors.get('dev'))} is biased low by that choice.")
+                f"{self._fmt(best.errors.get('dev'))} is biased low by that choice.")
         if best.errors.get("test") is None:
             return text
         ci = self._test_interval()
-        interval = f" [{_pct(ci['test_low'])}, {_pct(ci['test_high'])}]" if ci else ""
+        interval = f" [{self._fmt(ci['test_low'])}, {self._fmt(ci['test_high'])}]" if ci else ""
         size = best.sizes.get("test")
-        return (text + f"\nTest {_pct(best.errors['test'])}{interval}"
+        return (text + f"\nTest {self._fmt(best.errors['test'])}{interval}"
                 + (f" on {size:,} examples" if size else "")
                 + ", used for no choice and no fitting, is the unbiased figure of the "
                   "chosen model.")
@@ -251,18 +259,16 @@ class BaselineResult:
         direction = "higher" if self.greater_is_better else "lower"
         head = (f"  {'model':<38} {'train':>8} {'train-dev':>9} {'dev':>8} {'test':>8}"
                 f" {'dev ' + self.metric:>12} {'epochs':>6} {'sec':>6}  run")
-        lines = [f"Error ladder per model (error rates; best on dev {self.metric}, "
+        unit = "RMSE in the target's units" if self.task == "regression" else "error rates"
+        lines = [f"Error ladder per model ({unit}; best on dev {self.metric}, "
                  f"{direction} is better, marked *; dev chose among {len(self.models)} "
                  "models, test is the unbiased figure)", head]
         for m in self.models:
-            cells = " ".join(f"{_pct(m.errors.get(s)):>{w}}" for s, w in
+            cells = " ".join(f"{self._fmt(m.errors.get(s)):>{w}}" for s, w in
                              (("train", 8), ("train_dev", 9), ("dev", 8), ("test", 8)))
             mark = "*" if m.chosen else " "
             lines.append(f"{mark} {m.name:<38} {cells} {m.score:>12.4g} {m.epochs or '-':>6}"
                          f" {m.seconds:>6.1f}  {m.run_id}")
-        if self.task == "regression":
-            lines.append("  (regression: the error of a split is its MSE / variance of the "
-                         "training target, 1 = predicting the mean)")
         return "\n".join(lines)
 
     def _errors(self) -> str:

@@ -121,16 +121,25 @@ def parse_hidden(hidden: str | int | Sequence[int] | None) -> tuple[int, ...] | 
     return sizes
 
 
+def _check_human_rate(human_error: float) -> None:
+    if not 0 <= float(human_error) <= 1:
+        hint = f" (did you mean {human_error / 100:g}?)" if 1 < human_error <= 100 else ""
+        raise ValueError(f"The 'human_error' parameter must be a rate in [0, 1] for "
+                         f"classification{hint}. Got {human_error!r}.")
+
+
 def _check_options(task, human_error, l2, dropout, max_categories, models, n_review) -> None:
     if task is not None and task not in ("classification", "regression"):
         raise ValueError(f"The 'task' parameter must be 'classification' or 'regression'. "
                          f"Got {task!r}.")
     if human_error is not None:
-        if not isinstance(human_error, (int, float)) or not 0 <= float(human_error) <= 1:
-            hint = f" (did you mean {human_error / 100:g}?)" \
-                if isinstance(human_error, (int, float)) and 1 < human_error <= 100 else ""
-            raise ValueError(f"The 'human_error' parameter must be a rate in [0, 1]{hint}. "
-                             f"Got {human_error!r}.")
+        if isinstance(human_error, bool) or not isinstance(human_error, (int, float)) \
+                or not np.isfinite(human_error) or human_error < 0:
+            raise ValueError("The 'human_error' parameter must be a number >= 0 (a rate in "
+                             "[0, 1] for classification, an RMSE in the target's units for "
+                             f"regression). Got {human_error!r}.")
+        if task == "classification":
+            _check_human_rate(human_error)
     if l2 is not None and (not isinstance(l2, (int, float)) or l2 < 0):
         raise ValueError(f"The 'l2' parameter must be a float >= 0. Got {l2!r}.")
     if dropout is not None and (not isinstance(dropout, (int, float)) or not 0 <= dropout < 1):
@@ -331,8 +340,8 @@ def _split_metrics(task: str, metric: str, frame: pd.DataFrame, classes, pos) ->
 
 def _diagnose(task: str, scored: _Scored, human_error, y_var: float) -> Diagnosis:
     errors = scored.errors
-    if task == "regression":  # relative MSEs are not counts: Welch intervals instead
-        return diagnose_regression(dict(scored.losses), y_var, human_error)
+    if task == "regression":  # the ladder in the target's units, bootstrap intervals
+        return diagnose_regression(dict(scored.losses), y_var, human=human_error)
     given = {s: errors[s] for s in ("train_dev", "dev", "test") if s in errors}
     return diagnose(human_error, errors["train"], sizes=scored.sizes, **given)
 
@@ -436,7 +445,7 @@ def baseline(
         A column whose groups (patient, speaker) never span two splits.
     human_error : float, optional
         Human-level error, the proxy for Bayes error in the diagnosis (for
-        regression, in the ladder's unit: MSE / variance of the target).
+        regression, an RMSE in the target's units).
     metric : str, optional
         The single number that picks the best model on dev: for classification
         one of ``mlstrat.metrics.METRICS`` (default 'error'); for regression
@@ -517,6 +526,8 @@ def _baseline(data, target, *, task, domain, group, human_error, metric, project
     rep.begin("read", "read", "reading " + ("the DataFrame" if isinstance(data, pd.DataFrame)
                                             else str(data)))
     inp = _prepare(data, target, task, domain, group, roles, drop, max_categories)
+    if human_error is not None and inp.task == "classification":
+        _check_human_rate(human_error)
     metric = check_metric(inp.task, metric)
     rep.begin("splits", "splits", f"splitting {len(inp.frame):,} rows")
     d = _split_and_preprocess(rep, inp, random_state, notes)
@@ -687,9 +698,9 @@ def _loss(task: str, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _rate(task: str, loss: np.ndarray, y_var: float) -> float:
-    """The rung: the error rate, or MSE / variance of the training target capped at 1."""
+    """The rung: the error rate, or the RMSE in the target's units (never capped)."""
     mean = float(np.mean(loss))
-    return mean if task == "classification" else float(min(1.0, mean / y_var))
+    return mean if task == "classification" else float(np.sqrt(mean))
 
 
 def _score(model: FittedModel, d: _Data, metric: str) -> _Scored:
@@ -904,7 +915,8 @@ def _record(proj: Project, scored: list[_Scored], chosen: int, iteration: int, d
         run_id = proj.log_run(f"baseline {iteration}: {m.spec.label}", config=config,
                               errors=e.errors, sizes=e.sizes, human_error=human_error,
                               history=m.history or None, diagnosis=e.diagnosis,
-                              predictions=stored, metrics=e.metrics)
+                              predictions=stored, metrics=e.metrics,
+                              metric="RMSE" if d.inp.task == "regression" else "error rate")
         results.append(ModelResult(m.spec.label, m.spec.kind, run_id, e.errors, e.sizes,
                                    e.metrics, e.metrics["dev"][metric], m.n_epochs,
                                    m.best_epoch, m.seconds, e.diagnosis, chosen=i == chosen))

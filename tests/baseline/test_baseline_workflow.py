@@ -43,7 +43,8 @@ def test_breast_cancer_csv_end_to_end(tmp_path, breast_cancer_csv, fast):
     assert r.session is not None and r.session.record["run_id"] == r.best.run_id
     assert "mean radius" in r.session.features().columns
     text = str(r)
-    for part in ("Columns", "Error ladder per model", "Primary problem", "make dashboard",
+    assert r.diagnosis.headline in text  # whatever the decision layer concluded, said in words
+    for part in ("Columns", "Error ladder per model", "Next:", "make dashboard",
                  "streamlit run dashboards/app.py",
                  f"--project {tmp_path / 'proj'}", "First iteration"):
         assert part in text
@@ -77,7 +78,12 @@ def test_diabetes_regression(tmp_path, diabetes_csv, fast):
         np.mean((dev["y_true"] - dev["y_pred"]) ** 2))
     assert r.best.metrics["dev"]["r2"] > 0.2 and r.best.kind != "trivial"
     assert y.var() > 1000  # the target is in its raw units, and the networks still learn
-    assert all(g.verdict in ("real", "noise") for g in r.diagnosis.gaps)  # Welch intervals
+    # the ladder is in the target's units: RMSE, never capped, stored as such
+    assert r.diagnosis.metric == "RMSE"
+    assert r.best.errors["dev"] == pytest.approx(np.sqrt(r.best.metrics["dev"]["mse"]))
+    assert r.diagnosis.rates["dev"] == pytest.approx(r.best.errors["dev"])
+    assert open_project(tmp_path).get_run(r.best.run_id).metric == "RMSE"
+    assert all(g.verdict in ("real", "noise", "too_small_to_tell") for g in r.diagnosis.gaps)
     r2 = baseline(diabetes_csv, "target", project=tmp_path, drop=["bmi", "s5"],
                   resampling="split", **fast)
     c = r2.comparison
