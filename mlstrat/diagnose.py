@@ -41,8 +41,10 @@ and a bigger network or longer training changes every rung below. Without a
 human level the training error is measured against 0: it bounds avoidable
 bias *plus* Bayes error, so it is the primary problem only when it is the
 largest candidate. Otherwise the largest candidate; ties go to the earlier
-rung. Once training error is below the best human reference, no primary
-problem is taken from the ladder.
+rung. Once training error is below the best human reference (beyond noise)
+and dev error is not above it, human level is surpassed: no primary problem
+is taken from the ladder. (Training error below human level while dev stays
+above it surpasses nothing: the other gaps still point the way.)
 
 Three entry points return the same ``Diagnosis``: ``diagnose`` (rates and
 sizes), ``diagnose_predictions`` (labels and predictions per split) and
@@ -605,7 +607,11 @@ def _annotate(gap: Gap, d: Diagnosis) -> None:
     if gap.name == "data_mismatch" and gap.value < 0 and gap.verdict == "real":
         notes.append("negative: the dev/test data is easier than the training data")
     if gap.name == "avoidable_bias" and gap.value < 0 and d.human_source is not None:
-        notes.append("training error is below human level")
+        top = d.rates.get("dev")
+        human = d.human_levels[d.human_source]
+        notes.append("training error is below human level" + (
+            "; dev error is not, so human level is not surpassed where it matters"
+            if top is not None and top > human else ""))
     gap.note = "; ".join(notes)
 
 
@@ -708,11 +714,18 @@ def _general_notes(d: Diagnosis, surpassed: bool) -> list[str]:
 
 
 def _surpassed(d: Diagnosis) -> bool:
-    """Training error below the best human reference: beyond noise, or untested (no sizes)."""
+    """Human level surpassed: training error below the best human reference (beyond noise,
+    or untested without sizes) and the error where it matters (dev, else the highest
+    measured rung) not above it. A network that memorises its training set while dev
+    stays far above human level has surpassed nothing."""
     if d.human_source is None:
         return False
     bias = next((g for g in d.gaps if g.name == "avoidable_bias"), None)
-    return bias is not None and bias.value < 0 and bias.verdict in ("real", "untested")
+    if bias is None or bias.value >= 0 or bias.verdict not in ("real", "untested"):
+        return False
+    human = d.human_levels[d.human_source]
+    top = next((d.rates[s] for s in ("dev", "train_dev", "train") if d.rates.get(s) is not None))
+    return top <= human
 
 
 def _conclude(d: Diagnosis, surpassed: bool) -> Diagnosis:

@@ -132,7 +132,7 @@ def test_no_human_level_high_training_error_is_bias_or_bayes():
 
 
 def test_human_level_surpassed_beyond_noise_withholds_the_primary_problem():
-    d = diagnose(human=0.05, train=0.03, train_dev=0.10, dev=0.10,
+    d = diagnose(human=0.05, train=0.03, train_dev=0.04, dev=0.045,
                  sizes={"train": 20000, "train_dev": 5000, "dev": 5000})
     assert d.status == "human_level_surpassed" and d.primary is None
     assert "variance" in d.next_step and "error analysis" in d.next_step
@@ -140,6 +140,11 @@ def test_human_level_surpassed_beyond_noise_withholds_the_primary_problem():
     d = diagnose(human=0.05, train=0.0495, train_dev=0.10, dev=0.10,
                  sizes={"train": 20000, "train_dev": 5000, "dev": 5000})
     assert d.status == "problem" and d.primary == "variance"
+    # a network that memorises its training set while dev stays far above human level
+    d = diagnose(human=0.01, train=0.0, train_dev=0.04, dev=0.157,
+                 sizes={"train": 1000, "train_dev": 200, "dev": 300})
+    assert d.status == "problem" and d.primary == "data_mismatch"
+    assert "not surpassed where it matters" in d.gap("avoidable_bias").note
 
 
 def test_verdict_and_status_words_cover_every_outcome():
