@@ -4,7 +4,7 @@ per-epoch history, diagnosis and predictions."""
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,11 @@ MIGRATIONS = [
     """
     ALTER TABLE runs ADD COLUMN metric TEXT NOT NULL DEFAULT 'error rate'
     """,
+    # 3: the fingerprint of the data a run was trained and measured on (JSON:
+    # hash, target, sorted columns, rows); NULL for runs logged without one
+    """
+    ALTER TABLE runs ADD COLUMN dataset TEXT
+    """,
 ]
 
 #: the value of a run's per-split "error" when nothing else is said
@@ -93,6 +98,7 @@ class Run:
     classes: list[Any] | None = None
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     metric: str = RATE
+    dataset: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -119,6 +125,7 @@ class RunsMixin:
         notes: str = "",
         status: str = "finished",
         metric: str = RATE,
+        dataset: Mapping[str, Any] | None = None,
     ) -> int:
         """Record a run in one transaction and return its id.
 
@@ -148,8 +155,13 @@ class RunsMixin:
             What ``errors`` measure: error rates in [0, 1], or a regression
             metric in the target's units ('RMSE', 'MAE'), any value >= 0;
             ``human_error`` is then in the same units.
+        dataset : dict, optional
+            The fingerprint of the data (JSON-serialisable), e.g. what
+            :func:`mlstrat.baseline.fingerprint` returns; read back as
+            ``Run.dataset`` (None when not given).
 
-        Nothing is written if any argument is invalid.
+        Nothing is written if any argument is invalid. To record several runs
+        that must appear together (one iteration), use :meth:`log_runs`.
 
         Examples
         --------
@@ -161,45 +173,45 @@ class RunsMixin:
         >>> project.get_run(run_id).errors
         {'train': 0.08, 'dev': 0.1}
         """
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError("A run needs a non-empty 'name' (a str).")
-        preds = _check_predictions(predictions or {})
-        errors = dict(errors or {})
-        sizes = dict(sizes or {})
-        for split, frame in preds.items():
-            errors.setdefault(split, float(np.mean(frame["y_true"] != frame["y_pred"])))
-            sizes.setdefault(split, len(frame))
-        _check_rates(errors, sizes, human_error, metric)
-        rows = _history_rows(history)
-        kinds = {label_kind(f["y_true"].to_numpy()) for f in preds.values()}
-        kind = kinds.pop() if len(kinds) == 1 else ("str" if kinds else None)
-        classes = _classes(preds)
-        diag = diagnosis.to_dict() if hasattr(diagnosis, "to_dict") else diagnosis
-        created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        return self.log_runs([dict(
+            name=name, config=config, errors=errors, sizes=sizes, human_error=human_error,
+            history=history, diagnosis=diagnosis, predictions=predictions, metrics=metrics,
+            notes=notes, status=status, metric=metric, dataset=dataset)])[0]
+
+    def log_runs(self, runs: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Record several runs in ONE transaction: all of them are stored, or none.
+
+        Each item holds the keyword arguments of :meth:`log_run` (``name``
+        required). Every run is checked before anything is written; a process
+        killed while writing leaves none of them (readers never see a part).
+
+        Returns
+        -------
+        list of int
+            The new run ids, in the order given.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mlstrat.store import open_project
+        >>> project = open_project(tempfile.mkdtemp())
+        >>> project.log_runs([{"name": "a", "errors": {"dev": 0.2}},
+        ...                   {"name": "b", "errors": {"dev": 0.1}}])
+        [1, 2]
+        >>> project.log_runs([{"name": "c", "errors": {"dev": 0.1}},
+        ...                   {"name": "d", "errors": {"dev": 7.0}}])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: Run 2 of 2 ('d'): The error rate of split 'dev' must be in [0, 1]...
+        >>> project.runs()["name"].tolist()
+        ['a', 'b']
+        """
+        if isinstance(runs, Mapping) or not isinstance(runs, Sequence):
+            raise TypeError("The 'runs' parameter of log_runs must be a list of dicts of "
+                            f"log_run arguments. Got {type(runs).__name__}.")
+        prepared = [_prepared(i, len(runs), run) for i, run in enumerate(runs)]
         with self._db.transaction() as conn:
-            run_id = conn.execute(
-                "INSERT INTO runs (name, created_at, status, config, human_error,"
-                " diagnosis, notes, label_kind, classes, metric) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    name, created, status, to_json(dict(config or {})), human_error,
-                    None if diag is None else to_json(diag), notes, kind,
-                    None if classes is None else to_json(classes), metric,
-                ),
-            ).lastrowid
-            for split in sorted(set(errors) | set(sizes) | set(metrics or {})):
-                conn.execute(
-                    "INSERT INTO run_splits (run_id, split, error, n, metrics)"
-                    " VALUES (?,?,?,?,?)",
-                    (run_id, split, errors.get(split), sizes.get(split),
-                     to_json(dict((metrics or {}).get(split, {})))),
-                )
-            conn.executemany(
-                "INSERT INTO run_history (run_id, epoch, metrics) VALUES (?,?,?)",
-                [(run_id, epoch, to_json(row)) for epoch, row in rows],
-            )
-            for split, frame in preds.items():
-                _insert_predictions(conn, run_id, split, frame)
-        return int(run_id)
+            return [_insert_run(conn, rec) for rec in prepared]
 
     def log_epochs(self, run_id: int, history: Any) -> None:
         """Append per-epoch rows to a run (one transaction for the batch)."""
@@ -278,6 +290,7 @@ class RunsMixin:
             diagnosis=from_json(rec["diagnosis"]), notes=rec["notes"],
             classes=from_json(rec["classes"]), metrics=metrics,
             metric=rec.get("metric") or RATE,
+            dataset=from_json(rec["dataset"]) if rec.get("dataset") else None,
         )
 
     def run_history(self, run_id: int) -> pd.DataFrame:
@@ -316,6 +329,87 @@ class RunsMixin:
 
 
 # -- validation and conversion helpers ---------------------------------------
+_RUN_ARGS = ("name", "config", "errors", "sizes", "human_error", "history", "diagnosis",
+             "predictions", "metrics", "notes", "status", "metric", "dataset")
+
+
+@dataclass
+class _Prepared:
+    """A run checked and converted, ready to insert (no I/O left to fail)."""
+
+    row: tuple
+    errors: dict[str, float]
+    sizes: dict[str, int]
+    metrics: dict[str, Any]
+    history: list[tuple[int, dict]]
+    predictions: dict[str, pd.DataFrame]
+
+
+def _prepared(i: int, n: int, run: Mapping[str, Any]) -> _Prepared:
+    """Check one run of :meth:`RunsMixin.log_runs`; the message says which one."""
+    if not isinstance(run, Mapping):
+        raise TypeError(f"Run {i + 1} of {n} given to log_runs is a "
+                        f"{type(run).__name__}, not a dict of log_run arguments.")
+    unknown = sorted(set(run) - set(_RUN_ARGS))
+    if unknown:
+        raise TypeError(f"Run {i + 1} of {n} given to log_runs has unknown argument(s) "
+                        f"{unknown}. Valid: {list(_RUN_ARGS)}.")
+    try:
+        return _prepare_run(**run)
+    except (ValueError, TypeError) as exc:
+        if n == 1:
+            raise
+        raise type(exc)(f"Run {i + 1} of {n} ({run.get('name')!r}): {exc}") from exc
+
+
+def _prepare_run(name: str, *, config=None, errors=None, sizes=None, human_error=None,
+                 history=None, diagnosis=None, predictions=None, metrics=None,
+                 notes: str = "", status: str = "finished", metric: str = RATE,
+                 dataset=None) -> _Prepared:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("A run needs a non-empty 'name' (a str).")
+    if dataset is not None and not isinstance(dataset, Mapping):
+        raise TypeError(f"The 'dataset' of a run must be a dict (a fingerprint) or None. "
+                        f"Got {type(dataset).__name__}.")
+    preds = _check_predictions(predictions or {})
+    errors = dict(errors or {})
+    sizes = dict(sizes or {})
+    for split, frame in preds.items():
+        errors.setdefault(split, float(np.mean(frame["y_true"] != frame["y_pred"])))
+        sizes.setdefault(split, len(frame))
+    _check_rates(errors, sizes, human_error, metric)
+    kinds = {label_kind(f["y_true"].to_numpy()) for f in preds.values()}
+    kind = kinds.pop() if len(kinds) == 1 else ("str" if kinds else None)
+    classes = _classes(preds)
+    diag = diagnosis.to_dict() if hasattr(diagnosis, "to_dict") else diagnosis
+    created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    row = (name, created, status, to_json(dict(config or {})), human_error,
+           None if diag is None else to_json(diag), notes, kind,
+           None if classes is None else to_json(classes), metric,
+           None if dataset is None else to_json(dict(dataset)))
+    return _Prepared(row, errors, sizes, dict(metrics or {}), _history_rows(history), preds)
+
+
+def _insert_run(conn, rec: _Prepared) -> int:
+    run_id = conn.execute(
+        "INSERT INTO runs (name, created_at, status, config, human_error, diagnosis, notes,"
+        " label_kind, classes, metric, dataset) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rec.row,
+    ).lastrowid
+    for split in sorted(set(rec.errors) | set(rec.sizes) | set(rec.metrics)):
+        conn.execute(
+            "INSERT INTO run_splits (run_id, split, error, n, metrics) VALUES (?,?,?,?,?)",
+            (run_id, split, rec.errors.get(split), rec.sizes.get(split),
+             to_json(dict(rec.metrics.get(split, {})))),
+        )
+    conn.executemany(
+        "INSERT INTO run_history (run_id, epoch, metrics) VALUES (?,?,?)",
+        [(run_id, epoch, to_json(row)) for epoch, row in rec.history],
+    )
+    for split, frame in rec.predictions.items():
+        _insert_predictions(conn, run_id, split, frame)
+    return int(run_id)
+
+
 def _check_rates(errors: dict, sizes: dict, human_error: float | None,
                  metric: str = RATE) -> None:
     for arg, values in (("errors", errors), ("sizes", sizes)):

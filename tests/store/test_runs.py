@@ -125,6 +125,7 @@ def test_a_version_1_store_migrates_and_keeps_its_runs(tmp_path):
     run_id = first.log_run("old", errors={"dev": 0.1}, sizes={"dev": 10})
     first.close()
     conn = sqlite3.connect(tmp_path / "p" / "mlstrat.db")  # back to the v1 schema
+    conn.execute("ALTER TABLE runs DROP COLUMN dataset")
     conn.execute("ALTER TABLE runs DROP COLUMN metric")
     conn.execute("UPDATE schema_versions SET version = 1 WHERE component = 'runs'")
     conn.commit()
@@ -133,6 +134,65 @@ def test_a_version_1_store_migrates_and_keeps_its_runs(tmp_path):
     assert again._db.version("runs") == len(MIGRATIONS)
     assert again.get_run(run_id).metric == "error rate"
     assert again.get_run(run_id).errors == {"dev": 0.1}
+    assert again.get_run(run_id).dataset is None
+
+
+def test_a_version_2_store_migrates_and_old_runs_read_back_without_a_dataset(tmp_path):
+    first = open_project(tmp_path / "p")
+    old = first.log_run("old", errors={"dev": 12.0}, sizes={"dev": 10}, metric="RMSE")
+    first.close()
+    conn = sqlite3.connect(tmp_path / "p" / "mlstrat.db")  # back to the v2 schema
+    conn.execute("ALTER TABLE runs DROP COLUMN dataset")
+    conn.execute("UPDATE schema_versions SET version = 2 WHERE component = 'runs'")
+    conn.commit()
+    conn.close()
+    again = open_project(tmp_path / "p")
+    assert again._db.version("runs") == 3
+    run = again.get_run(old)
+    assert run.dataset is None and run.metric == "RMSE" and run.errors == {"dev": 12.0}
+    fp = {"hash": "ab" * 32, "target": "y", "columns": ["a", "y"], "n_rows": 10}
+    new = again.log_run("new", errors={"dev": 0.1}, dataset=fp)
+    assert again.get_run(new).dataset == fp and again.get_run(old).dataset is None
+
+
+def test_log_runs_writes_all_or_nothing(project):
+    ids = project.log_runs([
+        {"name": "a", "errors": {"dev": 0.2}, "dataset": {"hash": "x"}},
+        {"name": "b", "predictions": {"dev": ([0, 1, 1], [0, 1, 0])}},
+    ])
+    assert ids == project.runs()["id"].tolist() == [ids[0], ids[0] + 1]
+    assert project.get_run(ids[1]).errors == {"dev": pytest.approx(1 / 3)}
+    assert project.get_run(ids[0]).dataset == {"hash": "x"}
+    before = project.revision()
+    with pytest.raises(ValueError, match=r"Run 3 of 3 \('bad'\): .*'dev' must be in"):
+        project.log_runs([{"name": "c", "errors": {"dev": 0.1}},
+                          {"name": "d", "errors": {"dev": 0.1}},
+                          {"name": "bad", "errors": {"dev": 3.0}}])
+    with pytest.raises(TypeError, match="unknown argument"):
+        project.log_runs([{"name": "c", "eror": {"dev": 0.1}}])
+    with pytest.raises(TypeError, match="'dataset' of a run must be a dict"):
+        project.log_run("c", dataset="penguins.csv")
+    assert project.revision() == before and len(project.runs()) == 2
+
+
+def test_log_runs_fails_at_the_insert_and_rolls_every_run_back(project, monkeypatch):
+    from mlstrat.store import _runs
+
+    real = _runs._insert_predictions
+    calls = []
+
+    def fail_on_the_second_run(conn, run_id, split, frame):
+        calls.append(run_id)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        real(conn, run_id, split, frame)
+
+    monkeypatch.setattr(_runs, "_insert_predictions", fail_on_the_second_run)
+    with pytest.raises(sqlite3.OperationalError):
+        project.log_runs([{"name": n, "predictions": {"dev": ([0, 1], [0, 1])}}
+                          for n in ("a", "b", "c")])
+    assert project.runs().empty
+    assert project._db.read().execute("SELECT COUNT(*) FROM run_predictions").fetchone() == (0,)
 
 
 def test_regression_runs_keep_their_units(tmp_path):
