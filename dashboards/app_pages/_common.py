@@ -18,8 +18,9 @@ import pandas as pd
 import streamlit as st
 
 import mlstrat
-from mlstrat.diagnose import GAPS
+from mlstrat.diagnose import GAPS, RUNG_LABELS, STATUSES, VERDICTS
 from mlstrat.store import StoreError
+from mlstrat.tracking import runs_summary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PROJECT = REPO_ROOT / "demo_project"
@@ -109,6 +110,12 @@ def runs_table(path: str, rev: int) -> pd.DataFrame:
     return _open(path).runs()
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def runs_summary_table(path: str, rev: int) -> pd.DataFrame:
+    """``mlstrat.tracking.runs_summary``: every run with its outcome in words."""
+    return runs_summary(_open(path))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def run_record(path: str, rev: int, run_id: int):
     return _open(path).get_run(int(run_id))
@@ -152,8 +159,8 @@ def no_runs_notice() -> None:
 
 
 # --------------------------------------------------------------------- formatting
-def pct(x: Any, digits: int = 1) -> str:
-    """0.0523 -> '5.2%'; None/NaN -> '-'."""
+def pct(x: Any, digits: int = 2) -> str:
+    """0.0523 -> '5.23%' (one rule everywhere: two decimals); None/NaN -> '-'."""
     try:
         v = float(x)
     except (TypeError, ValueError):
@@ -174,6 +181,77 @@ def problem_label(name: str | None) -> str:
     if name is None:
         return "none found"
     return GAPS[name][2] if name in GAPS else str(name)
+
+
+#: status of a diagnosis -> the Streamlit call that shows its headline (never a red error:
+#: a surpassed human level or no clear problem is good news)
+STATUS_ALERTS = {"problem": "warning", "not_enough_evidence": "info",
+                 "human_level_surpassed": "success", "no_clear_problem": "success"}
+
+
+def status_title(diagnosis) -> str:
+    """'Primary problem: data mismatch', 'Not enough evidence yet', 'Human level surpassed'..."""
+    if diagnosis.status == "problem":
+        return f"Primary problem: {diagnosis.problem}"
+    words = STATUSES.get(diagnosis.status, str(diagnosis.status))
+    return words[:1].upper() + words[1:]
+
+
+def show_status(diagnosis) -> None:
+    """The headline and the next step in a box coloured by the status."""
+    text = diagnosis.headline or status_title(diagnosis)
+    if diagnosis.next_step:
+        text += f"\n\n**Next step:** {diagnosis.next_step}"
+    alert = getattr(st, STATUS_ALERTS.get(diagnosis.status, "info"))
+    alert(text, icon=":material/lightbulb:" if diagnosis.status == "problem" else None)
+
+
+def rungs_frame(diagnosis) -> pd.DataFrame:
+    """The rungs as shown: value and interval in the ladder's units, size."""
+    rows = [{"rung": _rung_label(r),
+             diagnosis.metric: diagnosis.format_value(r.rate),
+             f"{diagnosis.confidence:.0%} interval": _interval(diagnosis.format_value, r),
+             "examples": "-" if r.n is None else f"{r.n:,}"} for r in diagnosis.rungs]
+    return pd.DataFrame(rows)
+
+
+def _rung_label(rung) -> str:
+    label = RUNG_LABELS.get(rung.name, rung.name)
+    return label + (f" ({rung.source})" if rung.source and rung.source != label else "")
+
+
+def gaps_frame(diagnosis) -> pd.DataFrame:
+    """The gaps as shown: value, interval, verdict in words, and for a gap too
+    small to tell the examples per set that would tell and which sets to enlarge."""
+    rows = []
+    for g in diagnosis.gaps:
+        verdict = VERDICTS.get(g.verdict, g.verdict)
+        if g.value < 0 and g.verdict == "real":
+            verdict += " (negative: not a problem)"
+        rows.append({"gap": g.label, "value": diagnosis.format_gap(g.value),
+                     f"{diagnosis.confidence:.0%} interval": _interval(diagnosis.format_gap, g),
+                     "verdict": verdict, "to tell": size_to_tell(g)})
+    return pd.DataFrame(rows, columns=["gap", "value", f"{diagnosis.confidence:.0%} interval",
+                                       "verdict", "to tell"])
+
+
+def size_to_tell(gap) -> str:
+    """'about 214 examples in train-dev and train' for a gap too small to tell, else ''."""
+    if gap.verdict != "too_small_to_tell" or not gap.size_to_tell:
+        return ""
+    sets = " and ".join(RUNG_LABELS.get(s, s) for s in gap.enlarge) or "each set"
+    return f"about {gap.size_to_tell:,} examples in {sets}"
+
+
+def _interval(fmt, item) -> str:
+    return "-" if item.low is None else f"[{fmt(item.low)}, {fmt(item.high)}]"
+
+
+def fitted_ladder(diagnosis, *, width: int = 300):
+    """The ladder chart narrowed to ``width`` px a panel, legend below: fits half a page."""
+    chart = diagnosis.chart()
+    chart.vconcat = [panel.properties(width=width) for panel in chart.vconcat]
+    return chart.configure_legend(orient="bottom", columns=2)
 
 
 # --------------------------------------------------------------------- images and editors
@@ -227,21 +305,28 @@ def constraints_from_table(frame: pd.DataFrame) -> dict[str, tuple[str, float]]:
 
 
 def show_diagnosis(diagnosis, *, key: str) -> None:
-    """The primary problem and the ladder chart beside the remedies and notes."""
+    """What the diagnosis decides (status, headline, next step), the ladder chart,
+    each gap's verdict with its interval, the remedies and the notes."""
+    st.subheader(status_title(diagnosis))
+    show_status(diagnosis)
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.subheader(f"Primary problem: {problem_label(diagnosis.primary)}")
         st.altair_chart(diagnosis.chart(), key=key)
     with right:
+        units = "" if diagnosis.is_rate else f" ({diagnosis.metric}, in the target's units)"
+        st.markdown(f"**Gaps**{units}: {diagnosis.confidence:.0%} intervals; verdicts after "
+                    "Holm's correction over the ladder")
+        st.dataframe(gaps_frame(diagnosis), hide_index=True, key=f"{key}_gaps")
+        for g in diagnosis.gaps:
+            if size_to_tell(g):
+                st.caption(f"**{g.label}** is too small to tell: {size_to_tell(g)} would "
+                           f"tell it from noise ({diagnosis.power:.0%} power).")
         if diagnosis.remedies:
             st.markdown("**Try, one knob at a time**")
             for remedy in diagnosis.remedies:
                 caveat = f"  \n  _Caveat: {remedy.caveat}_" if remedy.caveat else ""
                 st.markdown(f"- {remedy.action} (knob: {remedy.knob}){caveat}")
-        else:
-            st.markdown("No gap stands out from sampling noise: look at the errors "
-                        "themselves (Error analysis), or get a bigger dev set.")
-        if diagnosis.notes:
-            with st.expander("Notes on the diagnosis"):
-                for note in diagnosis.notes:
-                    st.markdown(f"- {note}")
+    with st.expander("Rungs, and notes on the diagnosis"):
+        st.dataframe(rungs_frame(diagnosis), hide_index=True, key=f"{key}_rungs")
+        for note in diagnosis.notes:
+            st.markdown(f"- {note}")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import _common as common
@@ -10,6 +11,8 @@ from mlstrat.baseline import RunComparison, compare_runs
 from mlstrat.tracking import diagnosis_of_run
 
 SPLITS = ("dev", "test", "train_dev", "train")
+#: direction of a change (B - A) -> arrow; lower errors and gaps are better
+ARROWS = {"down": "↓", "up": "↑", "same": "=", None: ""}
 
 st.title("Compare runs")
 proj = common.project()
@@ -71,14 +74,16 @@ if comparison.matched:
         m1.metric("b: right only by A", f"{t['b']:,}")
         m2.metric("c: right only by B", f"{t['c']:,}")
         m3.metric("p-value (exact McNemar)", f"{t['pvalue']:.3g}")
-        m4.metric("Error B - A", f"{100 * t['change']:+.2f} pt",
-                  delta=f"{common.pct(t['error_a'], 2)} -> {common.pct(t['error_b'], 2)}",
-                  delta_color="off")
+        # a falling error is good: the arrow points down and is green ("inverse")
+        m4.metric(f"{split} error of B (A: {common.pct(t['error_a'])})",
+                  common.pct(t["error_b"]), delta=f"{100 * t['change']:+.2f} pt",
+                  delta_color="inverse")
     else:
         m1, m2, m3 = st.columns(3)
-        m1.metric("MSE A", f"{t['mse_a']:.4g}")
-        m2.metric("MSE B", f"{t['mse_b']:.4g}")
-        m3.metric("p-value (paired t-test)", f"{t['pvalue']:.3g}")
+        m1.metric("RMSE of A (target units)", f"{t['rmse_a']:.4g}")
+        m2.metric("RMSE of B (target units)", f"{t['rmse_b']:.4g}",
+                  delta=f"{t['rmse_b'] - t['rmse_a']:+.4g}", delta_color="inverse")
+        m3.metric("p-value (paired t-test on squared errors)", f"{t['pvalue']:.3g}")
     (st.success if comparison.verdict == "better" else
      st.error if comparison.verdict == "worse" else st.info)(f"Verdict: {verdict}.")
     st.markdown(comparison.message)
@@ -86,27 +91,43 @@ else:  # a run without stored predictions, or dev sets that differ
     st.warning(f"No paired test: {comparison.message}")
 
 # ----------------------------------------------------------------- ladders and gaps
-frame = comparison.to_frame()
-rungs = frame[frame["kind"] == "rung"][["label", "a", "b", "change"]] \
-    .rename(columns={"label": "error of", "a": f"A #{run_a}", "b": f"B #{run_b}",
-                     "change": "B - A"})
-gaps = frame[frame["kind"] == "gap"][["label", "a", "b", "change", "moved"]] \
-    .rename(columns={"label": "gap", "a": f"A #{run_a}", "b": f"B #{run_b}",
-                     "change": "B - A"})
+def _shown(rows: list[dict], value, change) -> list[dict]:
+    """Rows with values in the ladders' units and the change with its arrow."""
+    return [{"A": value(r["a"]), "B": value(r["b"]),
+             "B - A": f"{change(r['change'])} {ARROWS[r['direction']]}".strip()}
+            for r in rows]
+
+
+def _colour(frame):
+    """A falling error or gap in green, a rising one in red (lower is better)."""
+    def colour(text: str) -> str:
+        return ("color: #2ca02c" if text.endswith(ARROWS["down"]) else
+                "color: #d62728" if text.endswith(ARROWS["up"]) else "")
+
+    return frame.style.map(colour, subset=["B - A"])
+
+
+what = "error" if comparison.is_rate else f"{comparison.metric} (target units)"
+rungs = pd.DataFrame([{"rung": f"{r['label']} {what}", **shown} for r, shown in zip(
+    comparison.rungs, _shown(comparison.rungs, comparison.format_value,
+                             comparison.format_change))])
+gaps = pd.DataFrame([{"gap": g["label"], **shown, "moved?": g["moved"] or "-"}
+                     for g, shown in zip(comparison.gaps, _shown(
+                         comparison.gaps, comparison.format_change,
+                         comparison.format_change))])
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Errors per split")
-    st.dataframe(rungs, hide_index=True, key="compare_rungs",
-                 column_config=common.pct_columns(rungs, list(rungs.columns[1:])))
+    st.dataframe(_colour(rungs), hide_index=True, key="compare_rungs")
 with right:
     st.subheader("Gaps")
     if gaps.empty:
         st.caption("Neither run has the splits a gap needs (train and another split).")
     else:
-        st.dataframe(gaps, hide_index=True, key="compare_gaps",
-                     column_config=common.pct_columns(gaps, list(gaps.columns[1:4])))
-        st.caption("A gap *moved* when one run's value lies outside the other's "
-                   f"{comparison.confidence:.0%} interval.")
+        st.dataframe(_colour(gaps), hide_index=True, key="compare_gaps")
+        st.caption(f"A gap *moved* only when the two runs' {comparison.confidence:.0%} "
+                   "intervals of it do not overlap: a change beyond noise. A smaller "
+                   "change may be real but is not shown to be at these sizes.")
 
 st.subheader("Both ladders")
 charts = st.columns(2, gap="large")
@@ -118,8 +139,8 @@ for column, run_id, side in ((charts[0], run_a, "A"), (charts[1], run_b, "B")):
         except ValueError as exc:
             st.caption(f"No ladder: {exc}")
             continue
-        st.markdown(f"Primary problem: {common.problem_label(diagnosis.primary)}")
-        st.altair_chart(diagnosis.chart(), key=f"compare_ladder_{side}")
+        st.markdown(f"{common.status_title(diagnosis)}  \n{diagnosis.headline}")
+        st.altair_chart(common.fitted_ladder(diagnosis), key=f"compare_ladder_{side}")
 
 with st.expander("Comparison as text"):
     st.code(str(comparison), language=None)

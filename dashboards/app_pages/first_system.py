@@ -19,6 +19,9 @@ SUFFIXES = ["csv", "tsv", "parquet", "xlsx"]
 RESULT = "first_system_result"
 NONE = "(none)"
 TASKS = ("auto", "classification", "regression")
+#: how the rungs are measured -> words on the form (``baseline(resampling=...)``)
+RESAMPLING = {"auto": "auto (K-fold when the dev set is too small)",
+              "split": "one split", "kfold": "K-fold (repeated, out-of-fold)"}
 
 st.title("First system")
 proj = common.project()
@@ -66,9 +69,9 @@ def _show_result(result) -> None:
                f"best on dev {result.metric}: **{best.name}** (run #{best.run_id}).")
     st.caption(f"{result.n_rows:,} rows; splits ({result.split_rule}): " + ", ".join(
         f"{k} {v:,}" for k, v in result.split_sizes.items()))
-    frame = result.to_frame()
-    st.dataframe(frame, hide_index=True, key="fs_runs_table",
-                 column_config=common.pct_columns(frame, common.RUNG_ORDER))
+    _show_measurement(result)
+    st.dataframe(_models_frame(result), hide_index=True, key="fs_runs_table",
+                 width="stretch")
 
     diagnosis = result.diagnosis
     common.show_diagnosis(diagnosis, key="fs_ladder_chart")
@@ -96,15 +99,98 @@ def _show_result(result) -> None:
     else:
         st.markdown(f"Run #{comparison.run_b} against run #{comparison.run_a} (the previous "
                     f"best): {comparison.message}")
-        table = comparison.to_frame()
-        st.dataframe(table, hide_index=True, key="fs_comparison",
-                     column_config=common.pct_columns(table, ["a", "b", "change"]))
+        st.dataframe(_comparison_frame(comparison), hide_index=True, key="fs_comparison")
     if result.notes:
         with st.expander("Notes"):
             for note in result.notes:
                 st.markdown(f"- {note}")
     with st.expander("Report as text"):
         st.code(str(result), language=None)
+
+
+def _rung(diagnosis, name: str):
+    return next((r for r in diagnosis.rungs if r.name == name), None)
+
+
+def _models_frame(result) -> pd.DataFrame:
+    """One row per model: its rungs in the ladder's units, the outcome in words."""
+    rows = []
+    for m in result.models:
+        d = m.diagnosis
+        row = {"model": m.name, "run": m.run_id, "chosen on dev": "yes" if m.chosen else ""}
+        for split in ("train", "train_dev", "dev", "test"):
+            rung = _rung(d, split)
+            value = rung.rate if rung is not None else m.errors.get(split)
+            row[common.RUNG_LABELS[split]] = d.format_value(value)
+        row[f"dev {result.metric}"] = f"{m.score:.4g}"
+        row["outcome"] = common.status_title(d)
+        row["epochs"] = m.epochs or "-"
+        row["seconds"] = round(m.seconds, 1)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _comparison_frame(comparison) -> pd.DataFrame:
+    """The comparison's rungs and gaps in the ladders' units, with the direction."""
+    arrows = {"down": "↓", "up": "↑", "same": "=", None: ""}
+    rows = []
+    for kind, items, value in (("rung", comparison.rungs, comparison.format_value),
+                               ("gap", comparison.gaps, comparison.format_change)):
+        for r in items:
+            rows.append({"": kind, "label": r["label"], "A": value(r["a"]),
+                         "B": value(r["b"]),
+                         "B - A": f"{comparison.format_change(r['change'])} "
+                                  f"{arrows[r.get('direction')]}".strip(),
+                         "moved?": r.get("moved") or ""})
+    return pd.DataFrame(rows)
+
+
+def _show_measurement(result) -> None:
+    """How the numbers were measured: early stopping, the choice on dev, the unbiased
+    test figure, one split or K-fold."""
+    d = result.diagnosis
+    es, sel, res = result.early_stopping, result.selection, result.resampling
+    lines = []
+    if es:
+        rows = (f"{es.get('fraction', 0.1):.0%} of each fit's training rows" if es.get("per_fit")
+                else f"{es.get('rows', 0):,} training rows ({es.get('fraction', 0.1):.0%} of "
+                     "train)")
+        lines.append(f"**Early stopping** on {rows}, carved at random and never trained on; "
+                     "dev is never used while fitting.")
+    n = sel.get("n_models", len(result.models))
+    dev_rung, test_rung = _rung(d, "dev"), _rung(d, "test")
+    dev_words = "out-of-fold dev" if res.get("method") == "kfold" else "dev"
+    if dev_rung is not None:
+        lines.append(f"**Chosen on {dev_words} among {n} models**: {result.best.name}. Its "
+                     f"dev error {d.format_value(dev_rung.rate)} is biased low by that "
+                     "choice.")
+    if test_rung is not None:
+        interval = ("" if test_rung.low is None else
+                    f" [{d.format_value(test_rung.low)}, {d.format_value(test_rung.high)}]")
+        size = f" on {test_rung.n:,} examples" if test_rung.n else ""
+        lines.append(f"**Test {d.format_value(test_rung.rate)}**{interval} "
+                     f"({d.confidence:.0%} interval){size}: used for no choice and no "
+                     "fitting, it is the unbiased figure of the chosen model.")
+    lines.append(_resampling_line(result))
+    st.info("\n\n".join(line for line in lines if line))
+
+
+def _resampling_line(result) -> str:
+    res, d = result.resampling, result.diagnosis
+    half = res.get("split_dev_half_width") if d.is_rate else None  # a rate's half-width
+    if res.get("method") != "kfold":
+        reason = res.get("reason", "")
+        return f"**Rungs from one split**{': ' + reason if reason else ''}."
+    dev = _rung(d, "dev")
+    text = (f"**Rungs from {res.get('n_splits')}-fold x {res.get('n_repeats')} repeated "
+            f"out-of-fold predictions**, not one split: {res.get('reason', '')}.")
+    if dev is not None and dev.low is not None:
+        width = (dev.high - dev.low) / 2
+        shown = f"{100 * width:.1f} pt" if d.is_rate else f"{width:.4g}"
+        was = "" if half is None else f", against +-{100 * half:.1f} pt from one split"
+        text += (f" Dev {d.format_value(dev.rate)} [{d.format_value(dev.low)}, "
+                 f"{d.format_value(dev.high)}] on {dev.n:,} examples: +-{shown}{was}.")
+    return text
 
 
 # ----------------------------------------------------------------- inputs
@@ -188,15 +274,22 @@ if overrides:
     st.caption("Your changes: " + ", ".join(f"{k} -> {v}" for k, v in overrides.items()))
 
 # ----------------------------------------------------------------- options
-h1, h2, h3 = st.columns(3)
+h1, h2, h3, h4 = st.columns(4)
 human_pct = h1.number_input("Human-level error (%), optional", min_value=0.0, max_value=100.0,
                             value=None, step=0.1, key="fs_human", placeholder="unknown",
                             help="The proxy for Bayes error: avoidable bias is measured "
                                  "against it.")
-max_epochs = h2.number_input("Epochs at most (early stopping on dev)", min_value=1,
-                             max_value=1000, value=100, key="fs_epochs")
+max_epochs = h2.number_input("Epochs at most (early stopping on a carve of train)",
+                             min_value=1, max_value=1000, value=100, key="fs_epochs",
+                             help="The networks stop on 10% of the training rows kept out "
+                                  "of fitting; dev is never used while fitting.")
 n_review = h3.number_input("Dev errors to sample for review", min_value=1, value=100,
                            key="fs_review")
+resampling = h4.selectbox(
+    "Rungs measured by", list(RESAMPLING), format_func=RESAMPLING.get, key="fs_resampling",
+    help="One split (train, train-dev, dev, test), or repeated stratified K-fold "
+         "out-of-fold predictions, which give narrower intervals on small data. auto: "
+         "K-fold when one dev set cannot resolve a few points.")
 with st.expander("Network changes for this iteration (optional)"):
     n1, n2, n3 = st.columns(3)
     hidden = n1.text_input("Hidden layer sizes", key="fs_hidden", placeholder="e.g. 256,128",
@@ -228,7 +321,7 @@ with st.status("Building the baselines...", expanded=True) as status:
             group=group_col, human_error=None if human_pct is None else human_pct / 100,
             project=proj, hidden=hidden or None, l2=l2, dropout=dropout,
             roles=overrides or None, max_epochs=int(max_epochs), n_review=int(n_review),
-            progress=_progress)
+            resampling=resampling, progress=_progress)
     except (ValueError, TypeError, KeyError) as exc:
         status.update(label="Nothing was built", state="error", expanded=False)
         st.error(f"Nothing was built or stored: {str(exc).strip(chr(39))}")

@@ -26,17 +26,11 @@ except ValueError as exc:
 common.show_diagnosis(diagnosis, key="ladder_chart")
 st.caption("Diagnosis stored with the run." if source == "stored"
            else "No stored diagnosis: computed from the run's errors and sizes.")
-
-frame = diagnosis.to_frame()
-gaps = frame[frame["kind"] == "gap"][["label", "value", "low", "high", "verdict"]]
-st.markdown(f"**Gaps** ({diagnosis.confidence:.0%} intervals)")
-st.dataframe(gaps, hide_index=True, key="gaps_table",
-             column_config=common.pct_columns(gaps, ["value", "low", "high"]))
 with st.expander("Diagnosis as text"):
     st.code(str(diagnosis), language=None)
 
 st.subheader("Runs")
-table = runs.drop(columns=[c for c in ("problem",) if runs[c].isna().all()]
-                  if "problem" in runs else [])
-st.dataframe(table, hide_index=True, key="runs_table",
-             column_config=common.pct_columns(table, ("human_error",) + common.RUNG_ORDER))
+st.caption("Error rates in percent; a regression's rungs in the target's units (the "
+           "metric column). Outcome: what each run's diagnosis decides.")
+st.dataframe(common.runs_summary_table(path, rev), hide_index=True, key="runs_table",
+             width="stretch")

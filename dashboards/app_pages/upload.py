@@ -59,8 +59,6 @@ if st.button("Create the run", type="primary", key="upload_create"):
         st.stop()
     created[digest] = run_id
     st.session_state[common.CHOSEN_RUN] = run_id
-    st.success(f"Stored as run #{run_id} '{name.strip()}'"
-               + (f": primary problem {common.problem_label(diagnosis.primary)}."
-                  if diagnosis is not None else "."))
+    st.success(f"Stored as run #{run_id} '{name.strip()}'.")
     if diagnosis is not None:
-        st.altair_chart(diagnosis.chart(), key="upload_ladder")
+        common.show_diagnosis(diagnosis, key="upload_ladder")

@@ -63,8 +63,9 @@ def _upload(at, data: bytes, name: str = "table.csv", mime: str = "text/csv"):
     return at
 
 
-def _build(at, *, target: str = "label", hidden: str = ""):
+def _build(at, *, target: str = "label", hidden: str = "", resampling: str = "auto"):
     at.selectbox(key="fs_target").set_value(target)
+    at.selectbox(key="fs_resampling").set_value(resampling)
     at.number_input(key="fs_epochs").set_value(5)
     at.number_input(key="fs_review").set_value(10)
     at.number_input(key="fs_human").set_value(1.0)
@@ -103,11 +104,14 @@ def test_build_stores_runs_and_shows_the_diagnosis(first_page, empty_project):
     chosen = [int(i) for i in runs["id"]
               if proj.get_run(int(i)).config["baseline"]["chosen"]]
     assert len(chosen) == 1
-    primary = proj.get_run(chosen[0]).diagnosis["primary"]
-    from app_pages._common import problem_label
+    from app_pages._common import status_title
 
-    assert f"Primary problem: {problem_label(primary)}" in texts(at)
+    from mlstrat.diagnose import Diagnosis
+
+    stored = Diagnosis.from_dict(proj.get_run(chosen[0]).diagnosis)
+    assert status_title(stored) in [h.value for h in at.subheader]
     assert at.get("vega_lite_chart"), "no ladder chart"
+    _assert_measurement_told(at, stored)
     assert len(proj.error_sessions()) == 1
     assert at.session_state["error_session"] == int(proj.error_sessions()["id"].iloc[0])
     assert "First iteration in this project" in texts(at)
@@ -117,6 +121,38 @@ def test_build_stores_runs_and_shows_the_diagnosis(first_page, empty_project):
     assert not errors(at), errors(at)
     assert _n_runs(empty_project) == 7  # trivial, linear, one network
     assert any("McNemar exact" in t for t in texts(at).splitlines())
+
+
+def _assert_measurement_told(at, diagnosis) -> None:
+    """Early stopping, the choice on dev among N models and the unbiased test figure."""
+    result = at.session_state["first_system_result"]["result"]
+    info = next(i.value for i in at.info if "Early stopping" in i.value)
+    assert "never trained on; dev is never used while fitting" in info
+    n = result.selection["n_models"]
+    assert f"among {n} models**: {result.best.name}" in info and "biased low" in info
+    test = next(r for r in diagnosis.rungs if r.name == "test")
+    assert (f"**Test {diagnosis.format_value(test.rate)}** [{diagnosis.format_value(test.low)}, "
+            f"{diagnosis.format_value(test.high)}]") in info
+    assert "unbiased figure of the chosen model" in info
+    if result.resampling["method"] == "kfold":
+        assert "repeated out-of-fold predictions**, not one split" in info
+        assert result.resampling["reason"] in info
+        assert "from one split" in info   # the narrower interval against the split's
+    else:
+        assert "**Rungs from one split**" in info
+
+
+def test_one_split_can_be_asked_for(first_page, empty_project):
+    at = _upload(first_page, _csv(_table()))
+    _build(at, resampling="split")
+    assert not errors(at), errors(at)
+    result = at.session_state["first_system_result"]["result"]
+    assert result.resampling["method"] == "split"
+    info = next(i.value for i in at.info if "Early stopping" in i.value)
+    assert "**Rungs from one split**: asked for (resampling='split')." in info
+    table = next(d.value for d in at.dataframe if "chosen on dev" in d.value.columns)
+    assert table["dev"].str.endswith("%").all() and "outcome" in table.columns
+    assert not table["outcome"].str.contains("_").any()
 
 
 def test_a_role_override_reaches_the_runs(first_page, empty_project):

@@ -1,0 +1,183 @@
+"""The decision layer's outcomes on the pages, in plain words (issue 11), and the
+page fixes of issue 13: not enough evidence, human level surpassed, too small
+to tell with the size that would tell, regression ladders in the target's units,
+falling errors shown down and green, gaps that move only beyond noise."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlstrat
+from mlstrat.diagnose import diagnose, diagnose_regression
+from tests.dashboard.test_app import chart_frames, errors, texts
+
+COMPARE = "app_pages/compare.py"
+
+TINY = {"train": 185, "train_dev": 21, "dev": 69}
+
+
+def _log(project, name, d, **kwargs):
+    errors_ = {k: v for k, v in d.rates.items() if v is not None}
+    return project.log_run(name, errors=errors_ if d.is_rate else None,
+                           sizes={k: v for k, v in d.sizes.items() if k != "human"},
+                           diagnosis=d, **kwargs)
+
+
+def _open_run(app, run_id: int):
+    at = app.run()
+    at.selectbox(key="run_select_overview").select(run_id).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _alerts(at) -> dict[str, list[str]]:
+    return {kind: [str(e.value) for e in getattr(at, kind)]
+            for kind in ("error", "warning", "info", "success")}
+
+
+#: a table on the page -> a column only it has (AppTest gives st.dataframe no key)
+TABLES = {"ladder_chart_gaps": "to tell", "ladder_chart_rungs": "examples",
+          "runs_table": "created", "compare_rungs": "rung", "compare_gaps": "moved?"}
+
+
+def _frame(at, key: str) -> pd.DataFrame:
+    frames = [d.value for d in at.dataframe if TABLES[key] in d.value.columns]
+    assert len(frames) == 1, (key, [list(d.value.columns) for d in at.dataframe])
+    return frames[0]
+
+
+def _chart_row(at, label: str) -> dict:
+    """The row of ``label`` in the page's first chart holding it."""
+    for frame in chart_frames(at):
+        if "label" in frame.columns and (frame["label"] == label).any():
+            return frame[frame["label"] == label].iloc[0].to_dict()
+    raise AssertionError(f"no chart row labelled {label!r}")
+
+
+# --------------------------------------------------------------------- overview
+def test_a_tiny_ladder_says_not_enough_evidence_and_the_size_that_would_tell(app,
+                                                                              small_project):
+    d = diagnose(train=0.0, train_dev=1 / 21, dev=0.0, sizes=TINY)
+    gap = d.gap("variance")
+    assert (d.status, gap.verdict) == ("not_enough_evidence", "too_small_to_tell")
+    run_id = _log(mlstrat.open_project(small_project), "tiny", d)
+    at = _open_run(app, run_id)
+    alerts = _alerts(at)
+    assert not alerts["error"]
+    assert any(a.startswith("Not enough evidence yet") for a in alerts["info"]), alerts
+    assert "Not enough evidence yet" in [s.value for s in at.subheader]
+    assert any(f"**Next step:** {d.next_step}" in a for a in alerts["info"])
+    assert "Primary problem" not in texts(at)
+    gaps = _frame(at, "ladder_chart_gaps").set_index("gap")
+    assert gaps.loc["variance", "verdict"] == "too small to tell"
+    assert gaps.loc["variance", "value"] == "+4.76 pt"
+    assert gaps.loc["variance", "95% interval"] == \
+        f"[{d.format_gap(gap.low)}, {d.format_gap(gap.high)}]"
+    sets = " and ".join({"train_dev": "train-dev", "train": "train", "dev": "dev"}[s]
+                        for s in gap.enlarge)
+    told = f"about {gap.size_to_tell:,} examples in {sets}"
+    assert gaps.loc["variance", "to tell"] == told
+    assert any(told in c.value and "too small to tell" in c.value for c in at.caption)
+
+
+def test_human_level_surpassed_is_good_news_not_an_error(app, small_project):
+    d = diagnose(human={"team": 0.02}, train=0.005, dev=0.012,
+                 sizes={"train": 20000, "dev": 5000})
+    assert d.status == "human_level_surpassed" and d.gap("avoidable_bias").value < 0
+    run_id = _log(mlstrat.open_project(small_project), "surpassed", d, human_error=0.02)
+    at = _open_run(app, run_id)
+    alerts = _alerts(at)
+    assert not alerts["error"] and not alerts["warning"], alerts
+    assert any(a.startswith("Human level surpassed") for a in alerts["success"]), alerts
+    assert "Human level surpassed" in [s.value for s in at.subheader]
+    assert "Primary problem" not in texts(at)
+    gaps = _frame(at, "ladder_chart_gaps").set_index("gap")
+    assert gaps.loc["avoidable bias", "verdict"] == "real (negative: not a problem)"
+    # the chart paints the negative gap as not a problem, not as a red "real" bar
+    assert _chart_row(at, "avoidable bias")["shown"] == "negative: not a problem"
+
+
+def test_a_regression_run_reads_in_the_target_units(app, small_project):
+    rng = np.random.default_rng(0)
+    y = {s: rng.normal(50, 20, 400) for s in ("train", "train_dev", "dev")}
+    scale = {"train": 3.0, "train_dev": 9.0, "dev": 9.0}
+    preds = {s: (y[s], y[s] + rng.normal(scale=scale[s], size=400)) for s in y}
+    d = diagnose_regression(preds)
+    assert d.metric == "RMSE" and d.rates["dev"] > 5
+    proj = mlstrat.open_project(small_project)
+    run_id = proj.log_run("regression", diagnosis=d, predictions={
+        s: pd.DataFrame({"y_true": t, "y_pred": p}) for s, (t, p) in preds.items()})
+    at = _open_run(app, run_id)
+    assert not errors(at)
+    assert f"Primary problem: {d.problem}" in texts(at)
+    gaps = _frame(at, "ladder_chart_gaps").set_index("gap")
+    assert gaps.loc["variance", "value"] == d.format_gap(d.gap("variance").value)
+    assert not gaps["value"].str.contains("%|pt").any()
+    rungs = _frame(at, "ladder_chart_rungs").set_index("rung")
+    assert rungs.loc["dev", "RMSE"] == f"{d.rates['dev']:.4g}"
+    # the chart in units: no x100 for a regression
+    assert _chart_row(at, "dev")["pct"] == pytest.approx(d.rates["dev"])
+    table = _frame(at, "runs_table").set_index("name")
+    assert table.loc["regression", "metric"] == "RMSE"
+    assert table.loc["regression", "dev"] == f"{d.rates['dev']:.4g}"
+
+
+def test_the_runs_table_shows_every_column_in_words_and_percent(app):
+    at = app.run()
+    table = _frame(at, "runs_table").set_index("name")
+    assert list(table.columns) == ["id", "created", "outcome", "problem", "metric", "human",
+                                   "train", "train-dev", "dev", "test"]
+    mismatch = table.loc["mismatch run"]
+    assert (mismatch["outcome"], mismatch["problem"]) == ("primary problem found",
+                                                          "data mismatch")
+    assert mismatch[["train", "train-dev", "dev", "test"]].tolist() == [
+        "2.00%", "3.00%", "15.00%", "16.00%"]
+    assert table.loc["bias run", "problem"] == "avoidable bias"
+    assert table.loc["only dev", "outcome"] == "not diagnosed (no training error)"
+    assert not table["problem"].str.contains("_").any()
+
+
+# --------------------------------------------------------------------- compare
+def _rates_run(project, name, dev, ids, y, wrong):
+    pred = y.copy()
+    pred[wrong] = 1 - pred[wrong]
+    return project.log_run(name, errors={"train": 0.02, "dev": dev},
+                           sizes={"train": 5000, "dev": len(y)}, human_error=0.01,
+                           predictions={"dev": pd.DataFrame({"id": ids, "y_true": y,
+                                                             "y_pred": pred})})
+
+
+def test_compare_shows_a_falling_error_down_and_green(app, small_project):
+    proj = mlstrat.open_project(small_project)
+    y = np.r_[np.zeros(150, int), np.ones(150, int)]
+    ids = [f"x{i}" for i in range(300)]
+    ra = _rates_run(proj, "A", 47 / 300, ids, y, np.arange(47))
+    rb = _rates_run(proj, "B", 20 / 300, ids, y, np.arange(20))
+    at = app.run()
+    at.switch_page(COMPARE).run()
+    assert not at.exception and not errors(at), errors(at)
+    assert (at.selectbox(key="compare_a").value, at.selectbox(key="compare_b").value) == \
+        (ra, rb)
+    error = next(m for m in at.metric if m.label.startswith("dev error of B"))
+    assert error.value == "6.67%" and "15.67%" in error.label
+    from streamlit.proto.Metric_pb2 import Metric
+
+    assert error.proto.delta == "-9.00 pt"
+    assert error.proto.direction == Metric.MetricDirection.DOWN       # ↓, not ↑
+    assert error.proto.color == Metric.MetricColor.GREEN              # a fall is good
+    rungs = _frame(at, "compare_rungs").set_index("rung")
+    assert rungs.loc["dev error", ["A", "B"]].tolist() == ["15.67%", "6.67%"]
+    assert rungs.loc["dev error", "B - A"] == "-9.00 pt ↓"
+    gaps = _frame(at, "compare_gaps").set_index("gap")
+    # 13.67 pt -> 4.67 pt on 300 dev examples: the two intervals miss each other
+    variance = gaps.loc["variance + data mismatch"]
+    assert variance["B - A"] == "-9.00 pt ↓" and variance["moved?"] == "moved down"
+    # both ladders narrowed to fit half the page, legends below
+    ladders = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")][-2:]
+    for spec in ladders:
+        assert all(panel["width"] <= 320 for panel in spec["vconcat"])
+        assert spec["config"]["legend"]["orient"] == "bottom"
