@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstrat.diagnose import STATUSES, Diagnosis, diagnose, diagnose_predictions
+from sklearn.base import is_regressor
+
+from mlstrat.diagnose import (
+    STATUSES,
+    Diagnosis,
+    diagnose,
+    diagnose_predictions,
+    diagnose_regression,
+)
 from mlstrat.store import SPLITS, Project, Run, open_project
 
 #: column titles of :func:`runs_summary` for each split
@@ -68,6 +76,7 @@ def record_run(
     ids: Mapping[str, Any] | None = None,
     config: Mapping[str, Any] | None = None,
     notes: str = "",
+    task: str = "auto",
 ) -> RecordedRun:
     """Predict each split with a fitted ``model``, diagnose, and store it all as a run.
 
@@ -84,12 +93,23 @@ def record_run(
     name : str, optional
         The run's name; by default the model's class name.
     human : float or dict, optional
-        Human-level error, or several references (the lowest is the Bayes proxy).
+        Human-level error, or several references (the lowest is the Bayes proxy);
+        for a regression, an RMSE in the target's units.
     ids : dict, optional
         Example ids per split (default: row positions), kept with the predictions
         so error analysis can point back at your data.
     config : dict, optional
         Extra configuration to keep beside the model's parameters.
+    task : {'auto', 'classification', 'regression'}, default='auto'
+        A regression is diagnosed in the target's units (RMSE per split,
+        bootstrap intervals, ``diagnose_regression``) and stored with
+        ``metric='RMSE'``. 'auto': regression for a scikit-learn regressor.
+
+    Returns
+    -------
+    RecordedRun
+        The run's id, project and diagnosis; ``summary`` is the line to print
+        (the diagnosis' headline and next step).
 
     Examples
     --------
@@ -110,23 +130,35 @@ def record_run(
         project = open_project(project)
     predictions = {split: _predict(model, split, pair, (ids or {}).get(split))
                    for split, pair in data.items()}
-    diagnosis = diagnose_predictions(
-        {split: (frame["y_true"].to_numpy(), frame["y_pred"].to_numpy())
-         for split, frame in predictions.items()},
-        human=human,
-    )
+    pairs = {split: (frame["y_true"].to_numpy(), frame["y_pred"].to_numpy())
+             for split, frame in predictions.items()}
+    if _is_regression(model, task):
+        diagnosis = diagnose_regression(pairs, human=human)
+        errors = {r.name: r.rate for r in diagnosis.rungs if r.name in SPLITS}
+    else:
+        diagnosis = diagnose_predictions(pairs, human=human)
+        errors = None
     settings = _params(model)
     settings.update(config or {})
     run_id = project.log_run(
         name or type(model).__name__,
         config=settings,
+        errors=errors,
         human_error=min(diagnosis.human_levels.values(), default=None),
         history=getattr(model, "history_", None),
         diagnosis=diagnosis,
         predictions=predictions,
         notes=notes,
+        metric=diagnosis.metric,
     )
     return RecordedRun(run_id, project, diagnosis)
+
+
+def _is_regression(model: Any, task: str) -> bool:
+    if task not in ("auto", "classification", "regression"):
+        raise ValueError("The 'task' parameter of record_run must be 'auto', "
+                         f"'classification' or 'regression'. Got {task!r}.")
+    return task == "regression" or (task == "auto" and is_regressor(model))
 
 
 def _predict(model: Any, split: str, pair: tuple, ids: Any) -> pd.DataFrame:

@@ -88,3 +88,28 @@ def test_runs_summary_reads_in_words_and_percent(tmp_path):
     assert table.loc["mismatch", "problem"] == "data mismatch"
     assert table.loc["mismatch", ["train", "train-dev", "dev", "test"]].tolist() == [
         "1.00%", "1.50%", "10.00%", "10.00%"]
+
+
+def test_record_run_diagnoses_a_regressor_in_the_target_units(tmp_path):
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics import mean_squared_error
+
+    from mlstrat.tracking import runs_summary
+
+    X, y = load_diabetes(return_X_y=True)
+    data = {"train": (X[:300], y[:300]), "dev": (X[300:], y[300:])}
+    model = Ridge(alpha=1.0).fit(*data["train"])
+    run = mlstrat.record_run(tmp_path, model, data, human=40.0)
+    stored = run.project.get_run(run.run_id)
+    assert stored.metric == run.diagnosis.metric == "RMSE"
+    for split, (Xs, ys) in data.items():
+        rmse = np.sqrt(mean_squared_error(ys, model.predict(Xs)))
+        assert stored.errors[split] == pytest.approx(rmse)
+        assert run.diagnosis.rates[split] == pytest.approx(rmse)
+    assert stored.human_error == 40.0
+    row = runs_summary(run.project).iloc[0]
+    assert row["metric"] == "RMSE" and row["dev"] == f"{stored.errors['dev']:.4g}"
+    assert "%" not in "".join(row[["human", "train", "dev"]])
+    with pytest.raises(ValueError, match="'task' parameter"):
+        mlstrat.record_run(tmp_path, model, data, task="ranking")

@@ -103,6 +103,7 @@ def _flatten(config: dict[str, Any], prefix: str) -> dict[str, str]:
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    scalar = value is None or isinstance(value, (str, bool, int, float))
+    text = str(value) if scalar else json.dumps(value, default=str)
     text = " ".join(str(text).split())
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
