@@ -92,9 +92,22 @@ def _tango_by_brute_force(b, c, n, z=1.959964):
 
 @pytest.mark.parametrize("b,c,n", [(15, 30, 200), (40, 20, 160), (3, 0, 50)])
 def test_tango_interval_matches_brute_force_inversion(b, c, n):
-    _, lo, hi = tango_interval(b, c, n)
+    _, lo, hi = tango_interval(b, c, n, correction=0)
     ref_lo, ref_hi = _tango_by_brute_force(b, c, n)
     assert lo == pytest.approx(ref_lo, abs=0.002) and hi == pytest.approx(ref_hi, abs=0.002)
+
+
+def test_tango_with_correction_keeps_coverage_with_an_empty_discordant_cell():
+    from scipy.stats import multinomial
+
+    n, pb, pc = 200, 0.02, 0.0  # the models rarely disagree, always the same way
+    cover = {0.0: 0.0, 0.5: 0.0}
+    for b in range(0, 30):
+        pr = multinomial.pmf([b, 0, n - b], n, [pb, pc, 1 - pb - pc])
+        for corr in cover:
+            _, lo, hi = tango_interval(b, 0, n, correction=corr)
+            cover[corr] += pr * (lo <= pc - pb <= hi)
+    assert cover[0.0] < 0.94 <= 0.95 <= cover[0.5]
 
 
 def test_mcnemar_interval_keeps_coverage_when_models_disagree_often():
