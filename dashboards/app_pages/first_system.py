@@ -186,8 +186,8 @@ def _resampling_line(result) -> str:
             f"out-of-fold predictions**, not one split: {res.get('reason', '')}.")
     if dev is not None and dev.low is not None:
         width = (dev.high - dev.low) / 2
-        shown = f"{100 * width:.1f} pt" if d.is_rate else f"{width:.4g}"
-        was = "" if half is None else f", against +-{100 * half:.1f} pt from one split"
+        shown = f"{100 * width:.2f} pt" if d.is_rate else f"{width:.4g}"
+        was = "" if half is None else f", against +-{100 * half:.2f} pt from one split"
         text += (f" Dev {d.format_value(dev.rate)} [{d.format_value(dev.low)}, "
                  f"{d.format_value(dev.high)}] on {dev.n:,} examples: +-{shown}{was}.")
     return text

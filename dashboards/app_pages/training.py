@@ -36,6 +36,14 @@ else:
     st.caption("dev = the validation set passed to fit (`validation_data`); the demo "
                "passes its train-dev set.")
 
+def _default_target(curve: LearningCurve) -> float:
+    """A target below the current dev error: halfway down to the fitted floor (in %)."""
+    current = 100 * curve.dev_error[-1]
+    floor = 100 * max(curve.fit.c_upper, 0.0)
+    target = (current + floor) / 2 if current > floor else 0.9 * current
+    return float(min(99.0, max(0.1, round(target, 1))))
+
+
 st.subheader("Learning curve")
 stored = run.config.get("learning_curve")
 if not stored:
@@ -54,8 +62,9 @@ if curve.fit is not None:
     st.markdown(f"Power-law fit: dev error = {f.a:.3g} x m^-{f.b:.3f} + **{common.pct(f.c)}** "
                 f"(the floor more data cannot remove; upper bound {common.pct(f.c_upper)})")
     target = st.number_input("Target dev error (%)", min_value=0.1, max_value=99.0,
-                             value=round(max(100 * f.c_upper + 1, 1.0), 1), step=0.5,
-                             key="lc_target")
+                             value=_default_target(curve), step=0.5, key="lc_target",
+                             help="By default halfway between the current dev error and "
+                                  "the fitted floor: below where the curve is now.")
     st.markdown(f"**Data needed:** {curve.data_needed(target / 100).message}")
 for note in curve.notes:
     st.markdown(f"- {note}")

@@ -181,3 +181,16 @@ def test_compare_shows_a_falling_error_down_and_green(app, small_project):
     for spec in ladders:
         assert all(panel["width"] <= 320 for panel in spec["vconcat"])
         assert spec["config"]["legend"]["orient"] == "bottom"
+
+
+# --------------------------------------------------------------------- training
+def test_the_learning_curve_target_defaults_below_the_current_error(app, small_project):
+    from mlstrat.curves import LearningCurve
+
+    proj = mlstrat.open_project(small_project)
+    curve = LearningCurve.from_dict(proj.get_run("mismatch run").config["learning_curve"])
+    at = app.run()
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception and not errors(at)
+    target = at.number_input(key="lc_target").value
+    assert 100 * curve.fit.c <= target < 100 * curve.dev_error[-1]
