@@ -121,9 +121,9 @@ def _models_frame(result) -> pd.DataFrame:
         for split in ("train", "train_dev", "dev", "test"):
             rung = _rung(d, split)
             value = rung.rate if rung is not None else m.errors.get(split)
-            row[common.RUNG_LABELS[split]] = d.format_value(value)
+            row[common.RUNG_LABELS[split]] = "-" if value is None else d.format_value(value)
         row[f"dev {result.metric}"] = f"{m.score:.4g}"
-        row["outcome"] = common.status_title(d)
+        row["outcome"] = d.problem if d.status == "problem" else common.STATUSES[d.status]
         row["epochs"] = m.epochs or "-"
         row["seconds"] = round(m.seconds, 1)
         rows.append(row)
@@ -161,8 +161,9 @@ def _show_measurement(result) -> None:
     dev_rung, test_rung = _rung(d, "dev"), _rung(d, "test")
     dev_words = "out-of-fold dev" if res.get("method") == "kfold" else "dev"
     if dev_rung is not None:
+        what = "error" if d.is_rate else d.metric
         lines.append(f"**Chosen on {dev_words} among {n} models**: {result.best.name}. Its "
-                     f"dev error {d.format_value(dev_rung.rate)} is biased low by that "
+                     f"dev {what} {d.format_value(dev_rung.rate)} is biased low by that "
                      "choice.")
     if test_rung is not None:
         interval = ("" if test_rung.low is None else

@@ -274,3 +274,27 @@ def test_compare_runs_whose_dev_sets_differ_warns(app, small_project):
     at.selectbox(key="compare_b").set_value(int(proj.get_run("mismatch run").id)).run()
     assert not at.exception
     assert any("sets differ" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_a_regression_is_shown_in_the_target_units(first_page, empty_project):
+    rng = np.random.default_rng(0)
+    x, z = rng.normal(size=300), rng.normal(size=300)
+    frame = pd.DataFrame({"x": x, "z": z,
+                          "price": 100 + 30 * x + 10 * z ** 2 + rng.normal(scale=5, size=300)})
+    at = _upload(first_page, _csv(frame))
+    at.selectbox(key="fs_target").set_value("price")
+    at.number_input(key="fs_epochs").set_value(5)
+    at.run()
+    at.button(key="fs_build").click().run()
+    assert not at.exception and not errors(at), errors(at)
+    result = at.session_state["first_system_result"]["result"]
+    d = result.diagnosis
+    assert d.metric == "RMSE"
+    table = next(t.value for t in at.dataframe if "chosen on dev" in t.value.columns)
+    best = table[table["chosen on dev"] == "yes"].iloc[0]
+    assert best["dev"] == d.format_value(d.rates["dev"]) and not best["dev"].endswith("%")
+    assert not table["outcome"].str.contains("_").any()
+    info = next(i.value for i in at.info if "Early stopping" in i.value)
+    assert f"dev RMSE {d.format_value(d.rates['dev'])} is biased low" in info
+    gaps = next(t.value for t in at.dataframe if "to tell" in t.value.columns)
+    assert not gaps["value"].str.contains("%| pt").any()
