@@ -139,7 +139,7 @@ for column, run_id, side in ((charts[0], run_a, "A"), (charts[1], run_b, "B")):
         except ValueError as exc:
             st.caption(f"No ladder: {exc}")
             continue
-        st.markdown(f"{common.status_title(diagnosis)}  \n{diagnosis.headline}")
+        st.markdown(diagnosis.headline or common.status_title(diagnosis))
         st.altair_chart(common.fitted_ladder(diagnosis), key=f"compare_ladder_{side}")
 
 with st.expander("Comparison as text"):
