@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dashboard test venv bench clean
+.PHONY: dashboard test lint venv bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ dashboard: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Static checks (rules and levels in pyproject.toml's [tool.ruff] and [tool.mypy]).
+lint: $(STAMP)
+	$(PY) -m ruff check mlstrat dashboards tests benchmarks examples
+	$(PY) -m mypy mlstrat
+
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -249,7 +249,8 @@ def _history_long(frame: pd.DataFrame) -> pd.DataFrame:
     named = {c: sm for c, sm in named.items() if sm is not None}
     if not named:
         raise ValueError("history_chart needs columns like 'train_loss', 'dev_error' "
-                         f"(split_metric) or the trainer's loss/val_loss. Got {list(frame.columns)}.")
+                         "(split_metric) or the trainer's loss/val_loss. "
+                         f"Got {list(frame.columns)}.")
     long = frame.melt(id_vars=["epoch"], value_vars=list(named), var_name="series",
                       value_name="value")
     long["split"] = long["series"].map(lambda c: named[c][0])

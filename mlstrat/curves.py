@@ -37,8 +37,9 @@ False
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -288,7 +289,8 @@ class PowerLawFit:
         """
         t = float(target_error)
         if not (0 < t < 1):
-            raise ValueError(f"The 'target_error' parameter must be in (0, 1). Got {target_error!r}.")
+            raise ValueError("The 'target_error' parameter must be in (0, 1). "
+                             f"Got {target_error!r}.")
         sizes, errors = np.asarray(self.sizes, float), np.asarray(self.errors, float)
         if sizes.size:
             m, found, first = _crossings(sizes, errors[None, :], t)
@@ -379,7 +381,8 @@ def _check_points(sizes, errors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = np.asarray(sizes, dtype=float).ravel()
     e = np.asarray(errors, dtype=float).ravel()
     if m.shape != e.shape:
-        raise ValueError(f"'sizes' and 'errors' must have the same length. Got {m.size} and {e.size}.")
+        raise ValueError("'sizes' and 'errors' must have the same length. "
+                         f"Got {m.size} and {e.size}.")
     if np.unique(m).size < 3 or np.any(m <= 0) or not np.all(np.isfinite(e)):
         raise ValueError("fit_power_law needs at least 3 distinct sizes > 0 and finite errors. "
                          f"Got sizes {m.tolist()}.")
@@ -523,7 +526,10 @@ class LearningCurve:
     dev_high: list[float] = field(default_factory=list)
 
     def data_needed(self, target_error: float) -> DataNeeded:
-        """Training examples for a dev error of ``target_error`` (see ``PowerLawFit.data_needed``)."""
+        """Training examples for a dev error of ``target_error``.
+
+        See ``PowerLawFit.data_needed``.
+        """
         if self.fit is None:
             raise ValueError("No power-law fit (fewer than 3 sizes); give more sizes.")
         return self.fit.data_needed(target_error)
@@ -532,7 +538,7 @@ class LearningCurve:
         lines = [f"Learning curve ({self.metric}, dev n={self.n_dev:,})",
                  f"  {'size':>10} {'train':>8} {'dev':>8} {'fit':>8}"]
         fitted = self.fit.predict(self.sizes) if self.fit else [None] * len(self.sizes)
-        for m, tr, dv, f in zip(self.sizes, self.train_error, self.dev_error, fitted):
+        for m, tr, dv, f in zip(self.sizes, self.train_error, self.dev_error, fitted, strict=True):
             fs = f"{f:8.2%}" if f is not None else f"{'':>8}"
             lines.append(f"  {m:>10,} {tr:8.2%} {dv:8.2%} {fs}")
         if self.fit:
@@ -541,7 +547,8 @@ class LearningCurve:
             lines.append(f"  {f.describe_floor()}")
         if self.forecast:
             lines.append(f"  Forecast check: fit on sizes <= {self.forecast['fit_max_size']:,}, "
-                         f"mean abs error {self.forecast['mean_abs_error']:.2%} on the larger sizes")
+                         f"mean abs error {self.forecast['mean_abs_error']:.2%} "
+                         "on the larger sizes")
         lines.extend(f"  - {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -750,7 +757,7 @@ def learning_curve(estimator, train: tuple, dev: tuple, sizes: Sequence[float] |
         preds.append(dv_pred)
         rows.append((int(m), np.mean(tr_err), np.std(tr_err), np.mean(dv_err),
                      np.std(dv_err), len(dv_err)))
-    ms, tr, trs, dv, dvs, reps = (list(col) for col in zip(*rows))
+    ms, tr, trs, dv, dvs, reps = (list(col) for col in zip(*rows, strict=True))
     # spread of each dev point: repeats' spread and the dev set's binomial noise
     dv_arr = np.asarray(dv, float)
     sigma = np.sqrt(np.asarray(dvs) ** 2 / np.asarray(reps)
@@ -764,8 +771,8 @@ def learning_curve(estimator, train: tuple, dev: tuple, sizes: Sequence[float] |
         forecast = _forecast_check(np.asarray(ms), dv, sigma)
     else:
         notes.append("Fewer than 3 sizes: no power-law fit.")
-    low, high = ([], []) if E is None else \
-        (list(v) for v in zip(*(_percentile_ends(E[:, j], confidence) for j in range(len(ms)))))
+    ends = [] if E is None else [_percentile_ends(E[:, j], confidence) for j in range(len(ms))]
+    low, high = [e[0] for e in ends], [e[1] for e in ends]
     return LearningCurve(ms, [float(v) for v in tr], [float(v) for v in dv],
                          [float(v) for v in trs], [float(v) for v in dvs], reps, name,
                          int(ydv.size), fit, forecast, notes, low, high)

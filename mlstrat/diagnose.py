@@ -71,8 +71,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -451,7 +452,8 @@ def _check_rate(value, name: str) -> float | None:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"The '{name}' error rate must be a float in [0, 1]. Got {value!r}.") from None
+        raise TypeError(f"The '{name}' error rate must be a float in [0, 1]. "
+                        f"Got {value!r}.") from None
     if not (0.0 <= v <= 1.0):
         hint = f" (did you mean {v / 100:g}?)" if 1 < v <= 100 else ""
         raise ValueError(f"The '{name}' error rate must be in [0, 1]. Got {value!r}{hint}.")
@@ -479,7 +481,8 @@ def _check_human(human) -> tuple[dict[str, float], str | None, float | None]:
     else:
         levels = {"human level": human}
     if not levels:
-        raise ValueError("The 'human' references are empty; give at least one reference error rate.")
+        raise ValueError("The 'human' references are empty; "
+                         "give at least one reference error rate.")
     checked = {str(k): _check_rate(v, f"human[{k!r}]") for k, v in levels.items()}
     source = min(checked, key=checked.get)
     return checked, source, checked[source]
@@ -641,7 +644,8 @@ def _headline(d: Diagnosis) -> str:
         return ("Human level surpassed: training error is below the best human reference, "
                 "so the ladder no longer says how much bias is avoidable.")
     if d.status == "not_enough_evidence":
-        return "Not enough evidence yet: no gap is large enough, at these set sizes, to tell it from noise."
+        return ("Not enough evidence yet: no gap is large enough, at these set sizes, "
+                "to tell it from noise.")
     return "No clear problem: every measured gap is within noise or negative."
 
 
@@ -724,7 +728,7 @@ def _surpassed(d: Diagnosis) -> bool:
     if bias is None or bias.value >= 0 or bias.verdict not in ("real", "untested"):
         return False
     human = d.human_levels[d.human_source]
-    top = next((d.rates[s] for s in ("dev", "train_dev", "train") if d.rates.get(s) is not None))
+    top = next(d.rates[s] for s in ("dev", "train_dev", "train") if d.rates.get(s) is not None)
     return top <= human
 
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 import numbers
 import operator
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -489,7 +490,7 @@ def group_average(metric, y_true, y_pred, groups) -> float:
     if callable(metric):
         order = np.argsort(idx, kind="stable")
         bounds = np.cumsum(np.bincount(idx, minlength=codes.size))[:-1]
-        parts = zip(np.split(yt[order], bounds), np.split(yp[order], bounds))
+        parts = zip(np.split(yt[order], bounds), np.split(yp[order], bounds), strict=True)
         return float(np.mean([metric(a, b) for a, b in parts]))
     if metric not in ("error", "error_rate", "accuracy"):
         raise ValueError(
@@ -607,7 +608,10 @@ class Selection:
 
 
 def _candidates_frame(candidates) -> pd.DataFrame:
-    frame = candidates.copy() if isinstance(candidates, pd.DataFrame) else pd.DataFrame(list(candidates))
+    if isinstance(candidates, pd.DataFrame):
+        frame = candidates.copy()
+    else:
+        frame = pd.DataFrame(list(candidates))
     if frame.empty:
         raise ValueError("The 'candidates' parameter is empty; give at least one candidate.")
     if "name" not in frame.columns:

@@ -23,7 +23,8 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,8 +40,8 @@ from mlstrat.diagnose import (
     _canonical_split,
     _check_human,
     _conclude,
-    _surpassed,
     _frame_to_splits,
+    _surpassed,
 )
 from mlstrat.stats import holm, z_value
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -277,7 +278,8 @@ def _target_counts(n: int, n_domain: int, sizes, fractions, train_dev: bool,
     elif fractions is not None:
         _check_split_keys(fractions, "fractions")
         if any(not (0 <= f <= 1) for f in fractions.values()) or sum(fractions.values()) > 1 + 1e-9:
-            raise ValueError(f"'fractions' must be in [0, 1] and sum to <= 1. Got {dict(fractions)}.")
+            raise ValueError("'fractions' must be in [0, 1] and sum to <= 1. "
+                             f"Got {dict(fractions)}.")
         counts = {k: int(round(f * n)) for k, f in fractions.items()}
     else:
         plan = suggest_splits(n - n_domain, target_size=n_domain) if has_domain \
@@ -599,7 +601,7 @@ class _QuadraticFeatures:
         miss = np.isnan(num)
         z = (np.where(miss, self.median_, num) - self.mean_) / self.std_
         parts = [z, (z ** 2 - self.sq_mean_) / self.sq_std_, miss[:, self.missing_]]
-        for j, levels in zip(np.flatnonzero(self.categorical), self.levels_):
+        for j, levels in zip(np.flatnonzero(self.categorical), self.levels_, strict=True):
             parts.append(X[:, j][:, None] == levels[None, :])
         return np.column_stack(parts).astype(float)
 

@@ -166,7 +166,8 @@ def test_learning_curve_logistic():
     # Bayes error of this problem is well above 1%: data alone cannot get there
     assert not lc.data_needed(0.01).reachable
     assert lc.fit.resampling == "examples" and len(lc.fit.boot) == 200
-    assert all(lo <= d <= hi for lo, d, hi in zip(lc.dev_low, lc.dev_error, lc.dev_high))
+    bands = zip(lc.dev_low, lc.dev_error, lc.dev_high, strict=True)
+    assert all(lo <= d <= hi for lo, d, hi in bands)
     assert lc.fit.c_lower <= lc.fit.c <= lc.fit.c_upper
     ans = lc.data_needed(lc.dev_error[3])  # a measured error: read off the points
     assert ans.method == "measured" and ans.low <= lc.sizes[3]

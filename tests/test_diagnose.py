@@ -189,7 +189,7 @@ def test_from_predictions_dict_and_frame_agree():
 
 
 def test_from_predictions_weights_and_errors():
-    y = np.array([0, 0, 1, 1]); p = np.array([0, 1, 1, 1])
+    y, p = np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1])
     d = diagnose_predictions({"train": (y, p, [1, 3, 1, 1])})
     assert d.rates["train"] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="Split 'dev'.*same length"):

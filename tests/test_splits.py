@@ -251,7 +251,9 @@ def test_stratified_order_many_classes():
 
 def test_high_cardinality_categorical():
     rng = np.random.default_rng(3)
-    a = pd.DataFrame({"id": [f"u{i}" for i in rng.integers(0, 1000, 600)], "x": rng.normal(size=600)})
-    b = pd.DataFrame({"id": [f"u{i}" for i in rng.integers(0, 1000, 600)], "x": rng.normal(size=600)})
+    a = pd.DataFrame({"id": [f"u{i}" for i in rng.integers(0, 1000, 600)],
+                      "x": rng.normal(size=600)})
+    b = pd.DataFrame({"id": [f"u{i}" for i in rng.integers(0, 1000, 600)],
+                      "x": rng.normal(size=600)})
     r = compare_distributions(a, b, n_threads=1)
     assert r.verdict.startswith("no evidence of a difference")

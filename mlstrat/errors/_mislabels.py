@@ -55,7 +55,8 @@ class MislabelReport:
         for r in self.candidates.head(top).itertuples(index=False):
             lines.append(f"  {r.rank:>3}. {r.id}: labelled {r.given!s} (p={r.p_given:.2f}), "
                          f"looks like {r.suggested!s} (p={r.p_suggested:.2f})"
-                         + ("" if getattr(r, "in_sample", True) else "  [not in the review sample]"))
+                         + ("" if getattr(r, "in_sample", True)
+                            else "  [not in the review sample]"))
         return "\n".join(lines)
 
 
@@ -116,7 +117,7 @@ def find_label_issues(labels: Any, proba: np.ndarray, classes: Any, *,
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     statement = (f"{len(frame)} of {n} examples are candidate label errors (confident "
                  "learning). Review each one; none was changed or tagged.")
-    return MislabelReport(frame, dict(zip(classes, thresholds.tolist())), n, statement)
+    return MislabelReport(frame, dict(zip(classes, thresholds.tolist(), strict=True)), n, statement)
 
 
 def session_mislabels(session: Session) -> MislabelReport:

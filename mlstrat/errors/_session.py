@@ -315,7 +315,7 @@ def sample_errors(is_error: np.ndarray, y_true: np.ndarray, *, n: int | None,
         labels = np.asarray(y_true)[err].astype(str)
         chosen = np.concatenate([
             rng.choice(err[labels == cls], size=k, replace=False)
-            for cls, k in zip(classes, take)
+            for cls, k in zip(classes, take, strict=True)
         ])
     else:
         chosen = rng.choice(err, size=size, replace=False)
@@ -401,7 +401,7 @@ def features_json(feats: pd.DataFrame) -> list[str]:
         else:
             columns.append([None if _missing(v) else v for v in values.tolist()])
     encode = json.JSONEncoder(default=_json_default, allow_nan=False).encode
-    return [encode(dict(zip(names, row))) for row in zip(*columns)]
+    return [encode(dict(zip(names, row, strict=True))) for row in zip(*columns, strict=True)]
 
 
 def _missing(value: Any) -> bool:
@@ -443,7 +443,8 @@ def _payloads(frame: pd.DataFrame, payload: Any, kind: str) -> tuple[str | None,
     if kind == "auto":
         arr = payload if isinstance(payload, np.ndarray) else None
         kind = "image" if arr is not None and arr.dtype.kind in "uifb" else "text"
-    out = [(eid, *encode_payload(item, kind)) for eid, item in zip(frame["id"], payload)]
+    out = [(eid, *encode_payload(item, kind))
+           for eid, item in zip(frame["id"], payload, strict=True)]
     return kind, out
 
 
@@ -498,11 +499,11 @@ def tag_table(snapshot: dict[str, Any], *, with_features: bool = False) -> pd.Da
     cols = {name: np.zeros(len(ex), dtype=bool) for name in snapshot["categories"]["name"]}
     tags = snapshot["tags"]
     for eid, cat, value in zip(tags["example_id"].tolist(), tags["category"].tolist(),
-                               tags["value"].tolist()):
+                               tags["value"].tolist(), strict=True):
         if value and cat in cols and eid in pos:
             cols[cat][pos[eid]] = True
     for name, col in cols.items():
         table[name] = col
-    notes = dict(zip(snapshot["notes"]["example_id"], snapshot["notes"]["note"]))
+    notes = dict(zip(snapshot["notes"]["example_id"], snapshot["notes"]["note"], strict=True))
     table["note"] = [notes.get(eid, "") for eid in ex["id"]]
     return table

@@ -146,7 +146,7 @@ def find_slices(features: pd.DataFrame, is_error: np.ndarray, *, max_depth: int 
                        "rate_low": lo, "rate_high": hi, "share_of_errors": kl / k,
                        "p_value": p})
     reject, adjusted = benjamini_hochberg([s["p_value"] for s in slices], alpha)
-    for s, r, a in zip(slices, reject, adjusted):
+    for s, r, a in zip(slices, reject, adjusted, strict=True):
         s["p_adjusted"] = float(a)
         s["stands_out"] = bool(r and s["error_rate"] > rate)
     slices.sort(key=lambda s: (-s["stands_out"], -s["error_rate"]))

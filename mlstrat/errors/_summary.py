@@ -173,7 +173,7 @@ def summarize(session: Session, *, confidence: float = 0.95,
     project, sid = session.project, session.id
     rec = project.get_error_session(sid)
     cats = project.error_categories(sid)
-    names = dict(zip(cats["id"].tolist(), cats["name"].tolist()))
+    names = dict(zip(cats["id"].tolist(), cats["name"].tolist(), strict=True))
     by_id = project.error_tag_counts(sid)
     counts = {name: int(by_id.get(cid, 0)) for cid, name in names.items()}
     builtin = cats.loc[cats["builtin"], "name"]
@@ -196,7 +196,7 @@ def summary_from_matrix(matrix: np.ndarray, names: list[str], *, n_errors: int,
                         **kwargs: Any) -> ErrorSummary:
     """Summary from a (sampled errors x categories) boolean tag matrix."""
     matrix = np.asarray(matrix, dtype=bool)
-    counts = dict(zip(names, matrix.sum(axis=0).astype(int).tolist()))
+    counts = dict(zip(names, matrix.sum(axis=0).astype(int).tolist(), strict=True))
     summary = summary_from_counts(counts, n_sampled=matrix.shape[0], n_errors=n_errors,
                                   n_examples=n_examples, label_category=label_category,
                                   **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -83,7 +84,7 @@ def gradient_check(model, X, y, epsilon: float = 1e-7) -> GradientCheckResult:
         minus = twin.loss_and_gradients(X, y)[0]
         params[k] = keep
         approx[k] = (plus - minus) / (2 * epsilon)
-    bounds = np.cumsum([0] + [W.size + b.size for W, b in zip(twin._W, twin._b)])
-    layers = [_ratio(flat_grad[a:b], approx[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    bounds = np.cumsum([0] + [W.size + b.size for W, b in zip(twin._W, twin._b, strict=True)])
+    layers = [_ratio(flat_grad[a:b], approx[a:b]) for a, b in pairwise(bounds)]
     difference = _ratio(flat_grad, approx)
     return GradientCheckResult(difference, _verdict(difference), layers, flat_grad, approx)

@@ -28,6 +28,7 @@ import json
 import numbers
 import os
 import zipfile
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from mlstrat._files import atomic_write
 from mlstrat._text import quote
-
 from mlstrat.nn._estimators import (
     LogisticRegressionNN,
     NeuralNetClassifier,
@@ -242,7 +242,7 @@ def _declared_sizes(spec: Any, path: str) -> list[int]:
 def _check_declared(config, arrays, path, max_parameters):
     """Declared shapes against the parameter cap and the stored arrays."""
     sizes = _declared_sizes(config["model"], path)
-    pairs = list(zip(sizes[:-1], sizes[1:]))
+    pairs = list(pairwise(sizes))
     total = sum(a * b + b for a, b in pairs)
     if total > max_parameters:
         raise ModelFileError(f"Model file '{path}' declares {total:,} parameters (layer "
@@ -280,6 +280,11 @@ def _build_estimator(config, arrays, model, path):
     params = dict(config["params"])
     params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     estimator = cls(**params)
+    estimator._check_params()  # a bad stored value fails here, not at predict
+    if estimator.dtype != model.dtype:
+        raise ModelFileError(f"Model file '{path}': the estimator's dtype is "
+                             f"{quote(estimator.dtype)} but its network is {model.dtype}; "
+                             "the file is inconsistent.")
     fitted = config["fitted"]
     estimator.model_ = model
     estimator.n_features_in_ = int(fitted["n_features_in_"])

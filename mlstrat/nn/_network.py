@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from itertools import pairwise
 from time import perf_counter
 from typing import Literal
 
@@ -140,12 +141,12 @@ class Sequential:
         self._drop = [rate for _, rate in plan]
         self._loss_name, self._loss = self._resolve_loss(self._dense[-1].activation)
         sizes = [int(input_dim)] + [dense.units for dense in self._dense]
-        total = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        total = sum(a * b + b for a, b in pairwise(sizes))
         self._params = np.zeros(total, dtype=self._dtype)
         self._grads = np.zeros(total, dtype=self._dtype)
         self._W, self._b, self._gW, self._gb, self._scratch = [], [], [], [], []
         offset = 0
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in pairwise(sizes):
             for buf, views in ((self._params, (self._W, self._b)),
                                (self._grads, (self._gW, self._gb))):
                 views[0].append(buf[offset:offset + n_in * n_out].reshape(n_in, n_out))
@@ -230,7 +231,7 @@ class Sequential:
     def _fit_normalization(self, X):
         n = X.shape[0]
         shift = X[:1000].mean(axis=0, dtype=np.float64)
-        s1 = np.zeros(X.shape[1]); s2 = np.zeros(X.shape[1])
+        s1, s2 = np.zeros(X.shape[1]), np.zeros(X.shape[1])
         for start in range(0, n, 65536):
             D = X[start:start + 65536].astype(np.float64) - shift
             s1 += D.sum(axis=0)
@@ -380,7 +381,7 @@ class Sequential:
             if any(d.l2 for d in self._dense) and not any(d.l1 for d in self._dense):
                 decay = np.zeros_like(self._params)
                 offset = 0
-                for W, b, dense in zip(self._W, self._b, self._dense):
+                for W, b, dense in zip(self._W, self._b, self._dense, strict=True):
                     decay[offset:offset + W.size] = self._dtype.type(dense.l2 / m)
                     offset += W.size + b.size
                 extras["flat_scratch"] = np.empty_like(self._params)
@@ -388,7 +389,7 @@ class Sequential:
         return extras["decay"]
 
     def _penalty(self, m):
-        return sum(penalty(W, d.l2, d.l1, m) for W, d in zip(self._W, self._dense))
+        return sum(penalty(W, d.l2, d.l1, m) for W, d in zip(self._W, self._dense, strict=True))
 
     def _train_batch(self, Xb, Yb, optimizer, lr):
         m = Xb.shape[0]
@@ -471,7 +472,9 @@ class Sequential:
         val = self._prepare_validation(validation_data)
         self._optimizer = get_optimizer(optimizer)
         schedule = get_schedule(lr_schedule, decay_rate)
-        cbs = [self.history] + list(callbacks or []) + ([ProgressBar(total=epochs)] if verbose else [])
+        cbs = [self.history, *(callbacks or [])]
+        if verbose:
+            cbs.append(ProgressBar(total=epochs))
         return self._train(X, Y, val, schedule, batch_size, shuffle, epochs, cbs)
 
     def _prepare_validation(self, validation_data):
@@ -595,7 +598,7 @@ class Sequential:
         cost = self._loss.value(cache[-1][1], out, Y) + self._penalty(m)
         self._backward(Y, cache, m)
         grads = []
-        for gW, gb in zip(self._gW, self._gb):
+        for gW, gb in zip(self._gW, self._gb, strict=True):
             grads += [gW.copy(), gb.copy()]
         return cost, grads
 
@@ -603,17 +606,17 @@ class Sequential:
     def get_weights(self) -> list:
         """Copies of ``[W1, b1, W2, b2, ...]``."""
         weights = []
-        for W, b in zip(self._W, self._b):
+        for W, b in zip(self._W, self._b, strict=True):
             weights += [W.copy(), b.copy()]
         return weights
 
     def set_weights(self, weights):
         """Copy ``[W1, b1, ...]`` into the model (shapes must match)."""
-        targets = [view for pair in zip(self._W, self._b) for view in pair]
+        targets = [view for pair in zip(self._W, self._b, strict=True) for view in pair]
         if len(weights) != len(targets):
             raise ValueError(f"set_weights expected {len(targets)} arrays "
                              f"[W1, b1, ...]; got {len(weights)}.")
-        for k, (target, value) in enumerate(zip(targets, weights)):
+        for k, (target, value) in enumerate(zip(targets, weights, strict=True)):
             value = np.asarray(value)
             if value.shape != target.shape:
                 raise ValueError(f"Weight {k} must have shape {target.shape}; got "

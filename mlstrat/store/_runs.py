@@ -20,7 +20,7 @@ from mlstrat.store._codec import (
     label_kind,
     to_json,
 )
-from mlstrat.store._db import Database, StoreError
+from mlstrat.store._db import Database
 
 SPLITS = ("train", "train_dev", "dev", "test")
 
@@ -269,7 +269,7 @@ class RunsMixin:
             known = [r[0] for r in conn.execute("SELECT id FROM runs ORDER BY id")]
             raise KeyError(f"No run {run!r} in {self._db.path}. Known run ids: {known[-20:]}")
         cols = [c[0] for c in conn.execute("SELECT * FROM runs LIMIT 0").description]
-        rec = dict(zip(cols, row))
+        rec = dict(zip(cols, row, strict=True))
         errors, sizes, metrics = {}, {}, {}
         for split, error, n, m in conn.execute(
             "SELECT split, error, n, metrics FROM run_splits WHERE run_id = ?", (rec["id"],)
@@ -382,7 +382,7 @@ def _prepare_run(name: str, *, config=None, errors=None, sizes=None, human_error
     kind = kinds.pop() if len(kinds) == 1 else ("str" if kinds else None)
     classes = _classes(preds)
     diag = diagnosis.to_dict() if hasattr(diagnosis, "to_dict") else diagnosis
-    created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     row = (name, created, status, to_json(dict(config or {})), human_error,
            None if diag is None else to_json(diag), notes, kind,
            None if classes is None else to_json(classes), metric,

@@ -125,7 +125,7 @@ _ACTIVE = "SELECT id FROM error_categories WHERE session_id = ? AND merged_into 
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
 
 
 def current_user() -> str:
@@ -179,7 +179,7 @@ class SessionsMixin:
             examples["id"].tolist(), examples["position"].astype(int).tolist(),
             examples["y_true"].tolist(), examples["y_pred"].tolist(),
             examples["is_error"].astype(int).tolist(), ranks,
-            examples["proba"].tolist(), examples["features"].tolist(),
+            examples["proba"].tolist(), examples["features"].tolist(), strict=True,
         ))
         n_errors = int(np.sum(examples["is_error"].to_numpy(dtype=bool)))
         n_sampled = int(sample_rank.notna().sum())
@@ -239,7 +239,7 @@ class SessionsMixin:
                 f"Known sessions: {known[-20:] or 'none'}. Create one with "
                 "mlstrat.errors.new_session (or `mlstrat errors new`)."
             )
-        rec = dict(zip(cols, row))
+        rec = dict(zip(cols, row, strict=True))
         rec["classes"] = from_json(rec["classes"])
         rec["settings"] = from_json(rec["settings"]) or {}
         return rec

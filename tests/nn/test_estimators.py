@@ -104,7 +104,7 @@ def test_logistic_regression_nn_has_no_hidden_layer_and_zero_init():
 def test_determinism_and_dtype():
     a = NeuralNetClassifier((8,), dropout=0.2, **FAST).fit(X, Y)
     b = NeuralNetClassifier((8,), dropout=0.2, **FAST).fit(X, Y)
-    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
         np.testing.assert_array_equal(wa, wb)
     assert a.coefs_[0].dtype == np.float32
     c = NeuralNetClassifier((8,), dtype="float64", **FAST).fit(X, Y)

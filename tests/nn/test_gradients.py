@@ -110,5 +110,5 @@ def test_loss_and_gradients_match_hand_written_reference():
     cost, grads = model.loss_and_gradients(X, y)
     ref_cost, ref_grads = _reference_two_layer(*model.get_weights(), X, y, 0.3)
     assert cost == pytest.approx(ref_cost, rel=1e-12)
-    for g, r in zip(grads, ref_grads):
+    for g, r in zip(grads, ref_grads, strict=True):
         np.testing.assert_allclose(g, r, rtol=1e-10, atol=1e-14)

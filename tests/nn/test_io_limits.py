@@ -11,7 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlstrat.nn import ModelFileError, NeuralNetClassifier, NeuralNetRegressor, load_model, save_model
+from mlstrat.nn import (
+    ModelFileError,
+    NeuralNetClassifier,
+    NeuralNetRegressor,
+    load_model,
+    save_model,
+)
 
 RNG = np.random.default_rng(1)
 X = RNG.normal(size=(40, 4))
@@ -112,6 +118,20 @@ def test_classes_must_be_sorted_and_distinct(clf_path):
 def test_hidden_layer_sizes_must_match_the_layers(clf_path):
     _with_config(clf_path, lambda c: c["params"].update(hidden_layer_sizes=[50]))
     with pytest.raises(ModelFileError, match=r"hidden_layer_sizes is \[50\]"):
+        load_model(clf_path)
+
+
+def test_estimator_parameters_are_checked_on_load(clf_path):
+    # found by the fuzz test below: a flipped byte in params.dtype loaded, then
+    # predict raised KeyError
+    _with_config(clf_path, lambda c: c["params"].update(dtype="float3!"))
+    with pytest.raises(ModelFileError, match="invalid config.*dtype"):
+        load_model(clf_path)
+
+
+def test_estimator_dtype_must_match_the_network(clf_path):
+    _with_config(clf_path, lambda c: c["params"].update(dtype="float64"))
+    with pytest.raises(ModelFileError, match="dtype is 'float64' but its network is float32"):
         load_model(clf_path)
 
 

@@ -11,7 +11,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mlstrat.nn import Dense, NeuralNetClassifier, Sequential, SGD
+from mlstrat.nn import SGD, Dense, NeuralNetClassifier, Sequential
 
 RNG = np.random.default_rng(3)
 X = RNG.normal(size=(30, 5))
@@ -59,7 +59,7 @@ def test_one_sgd_step_matches_mlpclassifier_partial_fit(n_classes):
         mlp.partial_fit(X, y)
     model.fit(X, y, epochs=1, batch_size=None, optimizer=SGD(learning_rate=0.1))
     expected = [mlp.coefs_[0], mlp.intercepts_[0], mlp.coefs_[1], mlp.intercepts_[1]]
-    for ours, theirs in zip(model.get_weights(), expected):
+    for ours, theirs in zip(model.get_weights(), expected, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
     assert not np.allclose(model.get_weights()[0], start[0])
 

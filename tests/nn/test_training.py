@@ -139,7 +139,7 @@ def test_fixed_seed_gives_bit_identical_weights():
                            random_state=7)
         model.fit(X, Y_BIN, epochs=3, batch_size=16)
         return model.get_weights()
-    for a, b in zip(run(), run()):
+    for a, b in zip(run(), run(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
