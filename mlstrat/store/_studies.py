@@ -114,9 +114,11 @@ class StudiesMixin:
     ) -> int:
         """Create the study ``name``, or return the id of the existing one.
 
-        An existing study must have the same space (as JSON); otherwise a
-        :class:`StoreError` names both, so trials of two spaces never mix.
-        A different ``n_trials`` updates the study's total budget.
+        An existing study must have the same space (as JSON), strategy and
+        optimizing metric (``metric`` and its direction); otherwise a
+        :class:`StoreError` names both, so trials of two spaces or two
+        metrics never mix. A different ``n_trials`` updates the study's
+        total budget; a ``config`` given replaces the stored one.
         """
         if not name or not str(name).strip():
             raise ValueError("A study needs a non-empty name.")
@@ -124,8 +126,8 @@ class StudiesMixin:
             raise ValueError(f"'n_trials' must be an int >= 0. Got {n_trials!r}.")
         space_json = to_json(space)
         with self._db.transaction() as conn:
-            row = conn.execute("SELECT id, space, strategy FROM studies WHERE name = ?",
-                               (name,)).fetchone()
+            row = conn.execute("SELECT id, space, strategy, metric, greater_is_better"
+                               " FROM studies WHERE name = ?", (name,)).fetchone()
             if row is None:
                 cur = conn.execute(
                     "INSERT INTO studies (name, created_at, space, strategy, metric,"
@@ -135,7 +137,7 @@ class StudiesMixin:
                      to_json(config or {})),
                 )
                 return int(cur.lastrowid)
-            study_id, old_space, old_strategy = row
+            study_id, old_space, old_strategy, old_metric, old_greater = row
             if from_json(old_space) != from_json(space_json):
                 raise StoreError(
                     f"A study named {name!r} already exists in {self._db.path} with a "
@@ -147,9 +149,18 @@ class StudiesMixin:
                     f"A study named {name!r} already exists with strategy {old_strategy}; "
                     f"given {to_json(strategy or {})}. Use a new study name to change strategy."
                 )
+            if (old_metric, bool(old_greater)) != (metric, bool(greater_is_better)):
+                raise StoreError(
+                    f"A study named {name!r} already exists optimizing {old_metric!r} "
+                    f"({_direction(old_greater)}); given {metric!r} "
+                    f"({_direction(greater_is_better)}). Reopen it with load_study, or use a "
+                    "new study name for another metric.")
             if n_trials:
                 conn.execute("UPDATE studies SET n_trials = ? WHERE id = ?",
                              (int(n_trials), study_id))
+            if config is not None:
+                conn.execute("UPDATE studies SET config = ? WHERE id = ?",
+                             (to_json(config), study_id))
             return int(study_id)
 
     def set_study_budget(self, study_id: int, n_trials: int) -> None:
@@ -377,6 +388,10 @@ class StudiesMixin:
             "SELECT epoch, metrics FROM trial_epochs WHERE trial_id = ? ORDER BY epoch",
             (int(trial_id),)).fetchall()
         return pd.DataFrame([{"epoch": e, **from_json(m)} for e, m in rows])
+
+
+def _direction(greater_is_better: Any) -> str:
+    return "maximize" if greater_is_better else "minimize"
 
 
 def _finite(value: float | None) -> float | None:

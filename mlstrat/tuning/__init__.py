@@ -3,10 +3,13 @@ scale, coarse to fine, and successive halving that continues survivors.
 
 Studies live in the project store and resume after a crash; trials run
 inline, in joblib processes (``n_jobs``) or on a Dask cluster (``client``).
+A study tunes a scikit-learn-style estimator or any objective function
+(``study.optimize(objective, n_trials=...)``, or ``ask``/``tell``).
 """
 
 from mlstrat.charts import progress_chart, score_by_param_chart
 from mlstrat.tuning._config import TuneConfig, load_config, parse_config, run_config
+from mlstrat.tuning._objective import ObjectiveError, StudyFailedError, Trial
 from mlstrat.tuning._result import StudyResult
 from mlstrat.tuning._space import (
     DISTRIBUTIONS,
@@ -49,12 +52,15 @@ __all__ = [
     "Hyperband",
     "IntUniform",
     "LogUniform",
+    "ObjectiveError",
     "OneMinusLog",
     "RandomSearch",
     "SearchSpace",
     "Strategy",
     "Study",
+    "StudyFailedError",
     "StudyResult",
+    "Trial",
     "TuneConfig",
     "SuccessiveHalving",
     "Uniform",

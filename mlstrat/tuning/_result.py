@@ -4,7 +4,7 @@ satisficing constraints, and charts."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -29,6 +29,9 @@ class StudyResult:
     metric : str
         The optimizing metric's column (``'dev_error'``); ``value`` holds it.
     greater_is_better : bool
+    satisfice : dict
+        The study's satisficing metrics, ``{metric: (op, threshold)}``: the
+        default constraints of :meth:`select` and :meth:`best_trial`.
     """
 
     name: str
@@ -38,13 +41,16 @@ class StudyResult:
     metric: str
     greater_is_better: bool
     project: Any = None
+    satisfice: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     @classmethod
     def from_project(cls, project: Any, name: str) -> StudyResult:
         rec = project.get_study(name)
+        stored = (rec.get("config") or {}).get("satisfice") or {}
         return cls(name=name, trials=project.trials(name), space=rec["space"],
                    strategy=rec["strategy"], metric=rec["metric"],
-                   greater_is_better=rec["greater_is_better"], project=project)
+                   greater_is_better=rec["greater_is_better"], project=project,
+                   satisfice={k: (v[0], float(v[1])) for k, v in stored.items()})
 
     # -- counts ----------------------------------------------------------
     def _count(self, state: str) -> int:
@@ -92,14 +98,16 @@ class StudyResult:
     def select(self, optimize: str | None = None,
                satisfice: Mapping[str, tuple[str, float]] | None = None) -> Selection:
         """The best complete trial on ``optimize`` (default the study's metric)
-        among those meeting ``satisfice`` (e.g. ``{"latency_ms": ("<=", 1)}``),
-        by :func:`mlstrat.metrics.select_model`."""
+        among those meeting ``satisfice`` (e.g. ``{"latency_ms": ("<=", 1)}``;
+        default the study's own, ``{}`` for none), by
+        :func:`mlstrat.metrics.select_model`."""
         frame = self.candidates()
         if frame.empty:
             raise ValueError(f"Study {self.name!r} has no complete trial yet; run it first.")
         optimize = optimize or self.metric
         gib = self.greater_is_better if optimize in (self.metric, "value") else None
-        return select_model(frame, optimize=optimize, satisfice=dict(satisfice or {}),
+        satisfice = self.satisfice if satisfice is None else satisfice
+        return select_model(frame, optimize=optimize, satisfice=dict(satisfice),
                             greater_is_better=gib)
 
     def best_trial(self, optimize: str | None = None,
@@ -157,13 +165,16 @@ class StudyResult:
     def __str__(self) -> str:
         lines = [f"Study {self.name!r} ({self.strategy.get('kind', '?')}): "
                  f"{len(self.trials)} trials - {self.n_complete} complete, "
-                 f"{self.n_pruned} pruned, {self.n_failed} failed; "
-                 f"{self.total_epochs} epochs in all."]
-        if self.n_complete:
-            best = self.best_trial()
+                 f"{self.n_pruned} pruned, {self.n_failed} failed"
+                 + (f"; {self.total_epochs} epochs in all." if self.total_epochs else ".")]
+        best = self.best_trial() if self.n_complete else None
+        if best is not None:
             params = ", ".join(f"{k}={_fmt(v)}" for k, v in best["params"].items())
+            after = f" after {best['epochs']} epochs" if best["epochs"] else ""
             lines.append(f"Best: trial {best['number']}, {self.metric} = "
-                         f"{best['value']:.4g} after {best['epochs']} epochs ({params}).")
+                         f"{best['value']:.4g}{after} ({params}).")
+        elif self.n_complete:
+            lines.append(f"No complete trial meets the satisficing metrics {self.satisfice}.")
         failed = self.trials[self.trials["state"] == "failed"]
         for _, row in failed.head(3).iterrows():
             lines.append(f"Failed: trial {row['number']}: {str(row['error']).splitlines()[0]}")
@@ -176,7 +187,7 @@ class StudyResult:
 
         frame = self.to_frame()
         gib = self.greater_is_better
-        label = f"dev {self.metric}"
+        label = self.metric.replace("_", " ")
         return (score_by_param_chart(frame, self.space, metric="value", label=label,
                                      greater_is_better=gib)
                 & progress_chart(frame, label=label, greater_is_better=gib))

@@ -6,6 +6,10 @@ transaction). A background thread refreshes the heartbeat of the trials
 this process holds; a trial whose heartbeat stops (its process was killed)
 is re-queued by the next claim after ``stale_after`` seconds. ``n_trials``
 is the study's total over every process and restart.
+
+The same loop runs an estimator (fit on train, score on dev) or any
+objective function (``objective(trial) -> metrics``, see ``_objective.py``);
+``ask``/``tell`` expose the claim and the record to a loop of the user's own.
 """
 
 from __future__ import annotations
@@ -20,14 +24,32 @@ from typing import Any
 
 import numpy as np
 
+from mlstrat.metrics import OPERATORS
 from mlstrat.store import Project
 from mlstrat.tuning._execution import make_executor
+from mlstrat.tuning._objective import (
+    RESERVED_METRICS,
+    ObjectiveError,
+    StudyFailedError,
+    Trial,
+    error_text,
+    is_objective,
+    not_finite,
+    objective_metrics,
+    run_objective,
+)
 from mlstrat.tuning._result import StudyResult
 from mlstrat.tuning._space import SearchSpace
 from mlstrat.tuning._strategies import Strategy, make_strategy
-from mlstrat.tuning._trial import resource_param, run_trial, scorer
+from mlstrat.tuning._trial import SCORERS, resource_param, run_trial, scorer
 
 __all__ = ["Study", "create_study", "load_study", "study_budget"]
+
+#: directions of ``optimize=(metric, direction)`` -> greater_is_better
+DIRECTIONS = {"minimize": False, "maximize": True}
+
+#: no budget: ``ask`` numbers trials for as long as it is called
+_UNBOUNDED = 2**62
 
 
 def _worker_id() -> str:
@@ -62,7 +84,9 @@ class _Heartbeat:
 class Study:
     """A named hyperparameter search kept in a project store.
 
-    Create one with :func:`create_study`; ``optimize`` runs (or resumes) it.
+    Create one with :func:`create_study`; ``optimize`` runs (or resumes) it
+    on an estimator or on any objective function; ``ask``/``tell`` let a
+    loop of your own run the trials.
 
     Examples
     --------
@@ -77,14 +101,38 @@ class Study:
     ...                         X[1::2], y[1::2], n_trials=4)
     >>> len(result.to_frame()), result.n_complete
     (4, 4)
+
+    Any objective, Optuna style (the space is declared with the study):
+
+    >>> from mlstrat.tuning import one_minus_log
+    >>> def objective(trial):
+    ...     lr, beta = trial.suggest("lr"), trial.suggest("beta")
+    ...     return {"loss": (np.log10(lr) + 2) ** 2 + (np.log10(1 - beta) + 2) ** 2}
+    >>> study = create_study("quadratic", {"lr": loguniform(1e-4, 1.0),
+    ...                                    "beta": one_minus_log(0.9, 0.999)},
+    ...                      project=tempfile.mkdtemp(), optimize=("loss", "minimize"))
+    >>> result = study.optimize(objective, n_trials=30)
+    >>> result.n_complete, round(result.best_value, 2)
+    (30, 0.12)
+    >>> trial = study.ask()
+    >>> study.tell(trial, objective(trial))
+    'complete'
     """
 
     def __init__(self, name: str, space: SearchSpace, strategy: Strategy, *,
                  project: Project, seed: int = 0, scoring: str | Callable = "error",
-                 study_id: int) -> None:
+                 study_id: int, metric: str | None = None,
+                 greater_is_better: bool | None = None,
+                 satisfice: Mapping[str, tuple[str, float]] | None = None) -> None:
         self.name, self.space, self.strategy = name, space, strategy
         self.project, self.seed, self.scoring, self.study_id = project, seed, scoring, study_id
+        _, greater, scored = scorer(scoring)
+        self.metric = metric or f"dev_{scored}"
+        self.greater_is_better = greater if greater_is_better is None else bool(greater_is_better)
+        self.satisfice = dict(satisfice or {})
         self.worker = _worker_id()
+        self._asked: dict[int, Trial] = {}
+        self._ask_beat: _Heartbeat | None = None
 
     def __repr__(self) -> str:
         return f"Study({self.name!r}, strategy={self.strategy!r}, project={self.project!r})"
@@ -93,8 +141,8 @@ class Study:
     def optimize(
         self,
         estimator: Any,
-        X_train: Any,
-        y_train: Any,
+        X_train: Any = None,
+        y_train: Any = None,
         X_dev: Any = None,
         y_dev: Any = None,
         *,
@@ -112,12 +160,21 @@ class Study:
 
         Parameters
         ----------
-        estimator : estimator
+        estimator : estimator or callable
             Unfitted template with ``get_params``/``set_params`` (e.g.
             ``mlstrat.nn.NeuralNetClassifier``); each trial clones it.
+            Or an objective ``objective(trial)``: it reads the trial's params
+            with ``trial.suggest(name)`` and returns a number (the study's
+            optimizing metric) or a dict of metrics holding it; an exception
+            or a non-finite value marks the trial failed with its message.
+            With ``n_jobs > 1`` or a ``client`` the objective runs in another
+            process: it must pickle (``cloudpickle``: a module-level function,
+            or a closure over picklable data) and load its own data there.
+            Successive halving and Hyperband give it ``trial.budget`` (the
+            epochs of its rung); it trains from scratch to that budget.
         X_train, y_train, X_dev, y_dev : array-like
-            Each trial fits on train and is scored on the fixed dev set.
-            Without a dev set give ``cv`` (folds of train).
+            Estimators only: each trial fits on train and is scored on the
+            fixed dev set. Without a dev set give ``cv`` (folds of train).
         n_trials : int, optional
             The study's total (every process, every restart). A grid's
             default is its size; successive halving's is the number of
@@ -133,17 +190,25 @@ class Study:
             Stop claiming new trials after this many seconds.
         callback : callable, optional
             Called with each finished trial's record (for progress displays).
+
+        Raises
+        ------
+        StudyFailedError
+            Objectives only: no trial of the study completed and some failed;
+            the message quotes the first failure (the trials stay stored).
         """
-        self.space.check_params(estimator)
-        data = _data(X_train, y_train, X_dev, y_dev, cv)
-        scorer(self.scoring)
-        base = {"estimator": estimator, "scoring": self.scoring, "cv": cv,
-                "measure_latency": measure_latency, "resource": resource_param(estimator)}
+        objective = is_objective(estimator)
+        if objective:
+            base, data = self._objective_base(estimator, X_train, y_train, X_dev, y_dev, cv)
+        else:
+            base, data = self._estimator_base(estimator, X_train, y_train, X_dev, y_dev, cv,
+                                              measure_latency)
         total = self._budget(n_trials)
         executor = make_executor(data, n_jobs=n_jobs, client=client)
         self._run = {"stale_after": stale_after, "deadline": None if timeout is None
                      else time.monotonic() + timeout, "callback": callback,
-                     "interval": heartbeat_interval}
+                     "interval": heartbeat_interval,
+                     "runner": run_objective if objective else run_trial}
         try:
             with _Heartbeat(self.project, self.worker, heartbeat_interval) as beat:
                 if self.strategy.multi_fidelity:
@@ -152,11 +217,146 @@ class Study:
                     self._pool(executor, beat, lambda: self._claim(total), base)
         finally:
             executor.close()
-        return self.result()
+        result = self.result()
+        if objective and result.n_complete == 0 and result.n_failed:
+            raise StudyFailedError(_all_failed_message(result))
+        return result
+
+    def _estimator_base(self, estimator, X_train, y_train, X_dev, y_dev, cv,
+                        measure_latency) -> tuple[dict, dict]:
+        if X_train is None or y_train is None:
+            raise TypeError(f"optimize({type(estimator).__name__}(...), ...) needs X_train and "
+                            "y_train (and a dev set or 'cv'). To tune any code, pass an "
+                            "objective function objective(trial) instead of an estimator.")
+        self.space.check_params(estimator)
+        data = _data(X_train, y_train, X_dev, y_dev, cv)
+        name = scorer(self.scoring)[2]
+        if self.metric != f"dev_{name}":
+            raise ValueError(
+                f"Study {self.name!r} optimizes {self.metric!r} (set by optimize= when it was "
+                f"created); an estimator's trials are scored as 'dev_{name}'. Use an "
+                "objective that returns that metric, or a new study for the estimator.")
+        base = {"estimator": estimator, "scoring": self.scoring, "cv": cv,
+                "measure_latency": measure_latency, "resource": resource_param(estimator)}
+        return base, data
+
+    def _objective_base(self, objective, X_train, y_train, X_dev, y_dev, cv) -> tuple[dict, dict]:
+        given = [n for n, v in (("X_train", X_train), ("y_train", y_train), ("X_dev", X_dev),
+                                ("y_dev", y_dev), ("cv", cv)) if v is not None]
+        if given:
+            raise TypeError(f"optimize(objective, ...) takes no {', '.join(given)}: an "
+                            "objective loads or closes over its own data. Call "
+                            "study.optimize(objective, n_trials=...).")
+        base = {"objective": objective, "metric": self.metric, "space": self.space.to_dict(),
+                "study": self.name}
+        return base, {}
 
     def result(self) -> StudyResult:
         """The study's trials so far, as a :class:`StudyResult`."""
         return StudyResult.from_project(self.project, self.name)
+
+    # -- ask / tell --------------------------------------------------------
+    def ask(self, *, stale_after: float = 120.0, heartbeat_interval: float = 5.0) -> Trial:
+        """Claim the next trial: a re-queued one first, else a new number.
+
+        The claim is one transaction of the store, so two processes asking
+        at once never get the same trial. Until :meth:`tell`, a background
+        thread of this process keeps the trial's heartbeat; if the process
+        dies, the trial is re-queued (same number and params) by any claim
+        ``stale_after`` seconds later. ``ask`` is not bounded by ``n_trials``.
+
+        Raises
+        ------
+        MlstratError
+            For successive halving and Hyperband (their rungs need
+            :meth:`optimize`), or when a grid has no configuration left.
+        """
+        if self.strategy.multi_fidelity:
+            raise ObjectiveError(
+                f"ask() cannot run a {self.strategy.kind} study: its rungs promote the best "
+                "trials between budgets. Use study.optimize(objective, n_trials=...), where "
+                "the objective reads trial.budget.")
+        self._run = {"stale_after": stale_after, "deadline": None}
+        rec = self.project.claim_trial(self.study_id, self.worker, propose=self._propose,
+                                       n_trials=_UNBOUNDED, stale_after=stale_after)
+        if rec is None:
+            raise ObjectiveError(f"Study {self.name!r} has no configuration left to try "
+                                 f"({self.strategy!r} over {list(self.space)}).")
+        trial = Trial(rec["number"], rec["params"], self.space.to_dict(), study=self.name)
+        trial._id, trial._attempts = int(rec["id"]), int(rec["attempts"])
+        self._asked[trial.number] = trial
+        self._beat(heartbeat_interval).ids.add(trial._id)
+        return trial
+
+    def tell(self, trial: Trial | int, result: Any) -> str:
+        """Record the outcome of an asked trial; returns its state.
+
+        Parameters
+        ----------
+        trial : Trial or int
+            What :meth:`ask` returned, or its number (a trial asked by
+            another process may be told here: it must still be running).
+        result : float, dict or BaseException
+            The objective's return value (a number is the optimizing
+            metric; a dict must hold it), or the exception it raised (the
+            trial becomes ``failed`` with its message). A non-finite value
+            marks the trial failed too.
+
+        Raises
+        ------
+        MlstratError
+            A return value without the optimizing metric (nothing is
+            stored, the trial stays running: tell again), or a trial that
+            is not running any more (finished, or re-queued as stale).
+        """
+        trial = self._told(trial)
+        outcome = self._tell_outcome(result)
+        ok = self.project.finish_trial(
+            trial._id, attempts=trial._attempts, state=outcome["state"],
+            value=outcome["value"], metrics=outcome["metrics"], error=outcome["error"],
+            history=trial.history)
+        self._asked.pop(trial.number, None)
+        if self._ask_beat is not None:
+            self._ask_beat.ids.discard(trial._id)
+        if not ok:
+            raise ObjectiveError(
+                f"Trial {trial.number} of study {self.name!r} is not running any more (it "
+                "was re-queued after its heartbeat stopped, or already told); this result "
+                "was not stored.")
+        return outcome["state"]
+
+    def _told(self, trial: Trial | int) -> Trial:
+        if isinstance(trial, Trial) and trial._id is not None:
+            return trial
+        number = trial.number if isinstance(trial, Trial) else int(trial)
+        if number in self._asked:
+            return self._asked[number]
+        frame = self.project.trials(self.study_id)
+        rows = frame[(frame["number"] == number) & (frame["state"] == "running")]
+        if rows.empty:
+            raise ObjectiveError(f"Study {self.name!r} has no running trial number {number}; "
+                                 "tell() takes a trial returned by ask() and not yet told.")
+        row = rows.iloc[0]
+        told = Trial(number, row["params"], self.space.to_dict(), study=self.name)
+        told._id, told._attempts = int(row["id"]), int(row["attempts"])
+        return told
+
+    def _tell_outcome(self, result: Any) -> dict[str, Any]:
+        if isinstance(result, BaseException):
+            return {"state": "failed", "value": None, "metrics": {},
+                    "error": error_text(result)}
+        value, metrics = objective_metrics(result, self.metric)
+        error = not_finite(value, self.metric)
+        return {"state": "failed" if error else "complete", "value": value,
+                "metrics": metrics, "error": error}
+
+    def _beat(self, interval: float) -> _Heartbeat:
+        """The heartbeat of asked trials, started at the first ask (a daemon
+        thread: it ends with the process, which is what makes a dead
+        process's trials stale)."""
+        if self._ask_beat is None:
+            self._ask_beat = _Heartbeat(self.project, self.worker, interval).__enter__()
+        return self._ask_beat
 
     # -- budget and claims -----------------------------------------------
     def _budget(self, n_trials: int | None) -> int:
@@ -180,8 +380,7 @@ class Study:
     def _ranked_complete(self) -> list[dict[str, Any]]:
         frame = self.project.trials(self.study_id)
         frame = frame[frame["state"] == "complete"].dropna(subset=["value"])
-        greater = scorer(self.scoring)[1]
-        frame = frame.sort_values("value", ascending=not greater)
+        frame = frame.sort_values("value", ascending=not self.greater_is_better)
         return frame[["number", "params", "value"]].to_dict("records")
 
     # -- the driver loop -------------------------------------------------
@@ -201,7 +400,7 @@ class Study:
                     held[trial["id"]] = trial
                     beat.ids.add(trial["id"])
                     task = self._task(base, trial, models, target)
-                    inflight[executor.submit(run_trial, task)] = trial
+                    inflight[executor.submit(self._run["runner"], task)] = trial
                 if not inflight:
                     if not self._others_running(rung):
                         return
@@ -229,6 +428,8 @@ class Study:
 
     def _task(self, base: dict, trial: dict, models: dict | None, target: int | None) -> dict:
         task = {**base, "params": trial["params"]}
+        if "objective" in base:
+            return {**task, "number": trial["number"], "budget": target}
         if target is not None:
             model = (models or {}).get(trial["id"])
             task.update(epochs=target, keep_model=True, model=model,
@@ -236,7 +437,9 @@ class Study:
         return task
 
     def _record(self, trial: dict, out: dict, models: dict | None) -> None:
-        metrics = {**out["metrics"], "epochs_trained": out["epochs_trained"]}
+        metrics = dict(out["metrics"])
+        if out["epochs_trained"] is not None:  # None: an objective without a budget
+            metrics["epochs_trained"] = out["epochs_trained"]
         if models is not None:
             metrics["epochs_spent"] = trial["metrics"].get("epochs_spent", 0) + out["epochs_trained"]
             if out.get("model") is not None:
@@ -253,7 +456,7 @@ class Study:
         if cv:
             raise ValueError("Successive halving scores each rung on the dev set; "
                              "give X_dev, y_dev instead of 'cv'.")
-        if not base["resource"]:
+        if "objective" not in base and not base["resource"]:
             raise ValueError(
                 f"Successive halving needs an epoch budget parameter (one of "
                 f"'max_epochs', 'max_iter') and warm_start; "
@@ -277,8 +480,8 @@ class Study:
         frame = self.project.trials(self.study_id)
         below = frame[(frame["bracket"] == bracket) & (frame["rung"] == rung - 1)
                       & (frame["state"] == "complete")].dropna(subset=["value"])
-        greater = scorer(self.scoring)[1]
-        best = below.sort_values(["value", "number"], ascending=[not greater, True])
+        best = below.sort_values(["value", "number"],
+                                 ascending=[not self.greater_is_better, True])
         self.project.promote_trials(self.study_id, bracket=bracket, rung=rung,
                                     keep=best["id"].head(n_keep).tolist())
 
@@ -318,6 +521,15 @@ def study_budget(strategy: Strategy, space: SearchSpace, n_trials: int | None) -
     return int(min(n, own) if own is not None else n)
 
 
+def _all_failed_message(result: StudyResult) -> str:
+    """Every trial failed: how many, and the first one's message."""
+    failed = result.trials[result.trials["state"] == "failed"].sort_values("number")
+    first = failed.iloc[0]
+    reason = str(first["error"] or "no message").strip().splitlines()[0]
+    return (f"Every trial of study {result.name!r} failed ({len(failed)} of "
+            f"{len(result.trials)}); the first, trial {int(first['number'])}: {reason[:500]}")
+
+
 def _outcome(future: Any) -> dict[str, Any]:
     try:
         return future.result()
@@ -345,6 +557,8 @@ def create_study(
     strategy: str | Strategy | Mapping[str, Any] = "random",
     seed: int = 0,
     scoring: str | Callable = "error",
+    optimize: str | tuple[str, str] | None = None,
+    satisfice: Mapping[str, tuple[str, float]] | None = None,
 ) -> Study:
     """Create the study ``name`` in ``project``, or open it to resume.
 
@@ -364,23 +578,91 @@ def create_study(
         The optimizing metric on dev: a name of ``SCORERS`` ('error',
         'accuracy', 'f1', 'mse', ...) or ``(y_true, y_pred) -> float``
         (lower is better).
+    optimize : str or (str, {'minimize', 'maximize'}), optional
+        The optimizing metric of an objective study: the key of the dict
+        the objective returns (a plain number is stored under it). A bare
+        name of ``SCORERS`` (or ``dev_``/``train_`` + one) takes its
+        direction, any other name is minimized. Default ``'dev_' + scoring``
+        (``'dev_error'``, minimized). Reopening a study with another
+        metric is refused.
+    satisfice : dict, optional
+        ``{metric: (op, threshold)}`` (``{"latency_ms": ("<=", 50)}``): the
+        study's satisficing metrics. The result's best trial is the best on
+        the optimizing metric among the trials meeting them. Stored with the
+        study; given again on reopening, it replaces the stored one.
     """
-    project = project if isinstance(project, Project) else Project(project)
+    metric, greater = parse_optimize(optimize, scoring)
+    satisfice = _check_satisfice(satisfice)
     space = SearchSpace(space)
+    clash = sorted(set(space) & ({metric} | set(RESERVED_METRICS)))
+    if clash:
+        raise ValueError(f"Parameter name(s) {clash} clash with the optimizing metric or "
+                         f"the trials table's columns; rename them.")
     strategy = make_strategy(strategy)
-    _, greater, metric = scorer(scoring)
+    project = project if isinstance(project, Project) else Project(project)
+    config = None if satisfice is None else {"satisfice": satisfice}
     study_id = project.create_study(
-        name, space=space.to_dict(), strategy=strategy.to_dict(), metric=f"dev_{metric}",
-        greater_is_better=greater, seed=seed)
+        name, space=space.to_dict(), strategy=strategy.to_dict(), metric=metric,
+        greater_is_better=greater, seed=seed, config=config)
+    stored = project.get_study(study_id)["config"].get("satisfice") or {}
     return Study(name, space, strategy, project=project, seed=seed, scoring=scoring,
-                 study_id=study_id)
+                 study_id=study_id, metric=metric, greater_is_better=greater,
+                 satisfice=_check_satisfice(stored))
+
+
+def parse_optimize(optimize: str | tuple[str, str] | None,
+                   scoring: str | Callable = "error") -> tuple[str, bool]:
+    """(metric, greater_is_better) of ``create_study(optimize=..., scoring=...)``.
+
+    Examples
+    --------
+    >>> parse_optimize(None), parse_optimize("dev_accuracy"), parse_optimize(("reward", "maximize"))
+    (('dev_error', False), ('dev_accuracy', True), ('reward', True))
+    """
+    if optimize is None:
+        _, greater, name = scorer(scoring)
+        return f"dev_{name}", greater
+    metric, direction = (optimize, None) if isinstance(optimize, str) else tuple(optimize)
+    if not isinstance(metric, str) or not metric.strip() or metric in RESERVED_METRICS:
+        raise ValueError(f"'optimize' must name a metric (not one of {list(RESERVED_METRICS)}), "
+                         f"e.g. optimize=('loss', 'minimize'). Got {optimize!r}.")
+    if direction is None:
+        known = SCORERS.get(metric.removeprefix("dev_").removeprefix("train_"))
+        return metric, bool(known and known[1])
+    if direction not in DIRECTIONS:
+        raise ValueError(f"The direction of 'optimize' must be one of {list(DIRECTIONS)}. "
+                         f"Got {direction!r}.")
+    return metric, DIRECTIONS[direction]
+
+
+def _check_satisfice(spec: Mapping[str, Any] | None) -> dict[str, tuple[str, float]] | None:
+    """``{metric: (op, threshold)}`` checked (a stored JSON pair becomes a tuple)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"'satisfice' must be a dict such as {{'latency_ms': ('<=', 50)}}. "
+                         f"Got {spec!r}.")
+    out = {}
+    for metric, pair in spec.items():
+        ok = isinstance(pair, (list, tuple)) and len(pair) == 2 and pair[0] in OPERATORS \
+            and isinstance(pair[1], (int, float)) and not isinstance(pair[1], bool)
+        if not ok:
+            raise ValueError(f"satisfice[{metric!r}] must be (operator, number) with an "
+                             f"operator among {list(OPERATORS)}, e.g. ('<=', 50). Got {pair!r}.")
+        out[str(metric)] = (str(pair[0]), float(pair[1]))
+    return out
 
 
 def load_study(name: str, *, project: Project | str | os.PathLike,
                scoring: str | Callable | None = None) -> Study:
-    """Open an existing study with the space and strategy it was created with."""
+    """Open an existing study with the space, strategy, optimizing metric and
+    satisficing metrics it was created with."""
     project = project if isinstance(project, Project) else Project(project)
     rec = project.get_study(name)
-    metric = rec["metric"].removeprefix("dev_")
+    metric = rec["metric"]
+    direction = "maximize" if rec["greater_is_better"] else "minimize"
+    scored = metric.removeprefix("dev_")
+    if scoring is None:
+        scoring = scored if metric.startswith("dev_") and scored in SCORERS else "error"
     return create_study(name, rec["space"], project=project, strategy=rec["strategy"],
-                        seed=rec["seed"], scoring=scoring or metric)
+                        seed=rec["seed"], scoring=scoring, optimize=(metric, direction))
