@@ -6,9 +6,10 @@ Subpackages: :mod:`mlstrat.nn` (the NumPy trainer), :mod:`mlstrat.diagnose`,
 """
 
 from mlstrat._errors import MlstratError
+from mlstrat.live import ActiveRun, start_run
 from mlstrat.store import Project, open_project
 from mlstrat.tracking import RecordedRun, record_run
 
 __version__ = "0.1.0"
-__all__ = ["MlstratError", "Project", "RecordedRun", "__version__", "open_project",
-           "record_run"]
+__all__ = ["ActiveRun", "MlstratError", "Project", "RecordedRun", "__version__",
+           "open_project", "record_run", "start_run"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlstrat.store._db import Database, StoreError, StoreNotFoundError
+from mlstrat.store._live import LiveRunsMixin
 from mlstrat.store._runs import MIGRATIONS as RUNS_MIGRATIONS
 from mlstrat.store._runs import RunsMixin
 from mlstrat.store._sessions import MIGRATIONS as SESSIONS_MIGRATIONS
@@ -22,7 +23,7 @@ COMPONENTS = {
 }
 
 
-class Project(RunsMixin, SessionsMixin, StudiesMixin):
+class Project(RunsMixin, LiveRunsMixin, SessionsMixin, StudiesMixin):
     """A project store: runs, error-analysis sessions and tuning studies.
 
     Parameters
