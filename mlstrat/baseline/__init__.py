@@ -10,12 +10,34 @@ error-analysis session; then measure each change against the previous iteration.
   error rates, a paired t-test on squared errors for regression), with the
   gaps of both ladders side by side. Returns a :class:`RunComparison`.
 - :func:`infer_roles`, :func:`build_preprocessor`, :func:`read_table`: the parts.
+- One project per dataset: :func:`fingerprint` (stored with every run),
+  :func:`project_for` (a folder named after the file), :func:`same_dataset`
+  (may two runs be compared?). :func:`suggest_target` preselects a target only
+  when a column is named like one.
+- Checks of the data (``BaselineResult.checks``, :class:`Check`): repeated
+  rows across splits, a dev set of one class (:class:`DataCheckError`), leaks,
+  ties between models.
 
 The same from the shell: ``mlstrat baseline DATA --target COLUMN``.
 """
 
-from mlstrat.baseline._columns import ROLES, ColumnPlan, ColumnRole, infer_role, infer_roles
+from mlstrat.baseline._checks import Check, DataCheckError
+from mlstrat.baseline._columns import (
+    ROLES,
+    TARGET_NAMES,
+    ColumnPlan,
+    ColumnRole,
+    infer_role,
+    infer_roles,
+    suggest_target,
+)
 from mlstrat.baseline._compare import RunComparison, compare_runs
+from mlstrat.baseline._dataset import (
+    DatasetMismatchError,
+    fingerprint,
+    project_for,
+    same_dataset,
+)
 from mlstrat.baseline._models import ModelSpec, ladder
 from mlstrat.baseline._preprocess import DateFeatures, FrequentCategories, build_preprocessor
 from mlstrat.baseline._progress import ProgressEvent, StageLines
@@ -25,9 +47,13 @@ from mlstrat.baseline._workflow import baseline, infer_task
 
 __all__ = [
     "ROLES",
+    "TARGET_NAMES",
     "BaselineResult",
+    "Check",
     "ColumnPlan",
     "ColumnRole",
+    "DataCheckError",
+    "DatasetMismatchError",
     "DateFeatures",
     "FrequentCategories",
     "ModelResult",
@@ -38,9 +64,13 @@ __all__ = [
     "baseline",
     "build_preprocessor",
     "compare_runs",
+    "fingerprint",
     "infer_role",
     "infer_roles",
     "infer_task",
     "ladder",
+    "project_for",
     "read_table",
+    "same_dataset",
+    "suggest_target",
 ]

@@ -450,3 +450,58 @@ def coerce_features(frame: pd.DataFrame, plan: ColumnPlan) -> pd.DataFrame:
     """
     return pd.DataFrame({name: _COERCE[plan.column(name).role](frame[name])
                          for name in plan.features}, index=frame.index)
+
+
+#: column names that say "this is what to predict", most telling first (compared
+#: in lower case, with spaces and dashes read as underscores)
+TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome", "response",
+                "ground_truth", "class_label", "target_class")
+
+
+def _name_key(name: Any) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+def suggest_target(frame: pd.DataFrame) -> tuple[str | None, str]:
+    """The column to preselect as the target, and why; ``(None, why)`` means ask.
+
+    Only a column *named* like a target (one of ``TARGET_NAMES``, case-insensitive)
+    is suggested, and only if its values can be learned (two values or more, not
+    an identifier). Position (e.g. the last column) never counts: a wrong
+    preselected target builds a ladder of the wrong question.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> suggest_target(pd.DataFrame({"x": [1, 2, 3, 4], "Label": ["a", "b", "a", "b"]}))
+    ('Label', "named like a target ('Label')")
+    >>> suggest_target(pd.DataFrame({"bill_length_mm": [39.1, 40.3], "year": [2007, 2008]}))
+    (None, 'no column is named like a target (target, label, class, y, outcome, ...): choose the column to predict')
+    """
+    keys = {_name_key(c): c for c in reversed(list(frame.columns))}  # first spelling wins
+    passed = []
+    for name in TARGET_NAMES:
+        column = keys.get(name)
+        if column is None:
+            continue
+        why = _unlearnable(frame[column])
+        if why is None:
+            return str(column), f"named like a target ({str(column)!r})"
+        passed.append(why)
+    if passed:
+        return None, " ".join(passed) + " Choose the column to predict."
+    return None, ("no column is named like a target (target, label, class, y, outcome, "
+                  "...): choose the column to predict")
+
+
+def _unlearnable(series: pd.Series) -> str | None:
+    """Why a column named like a target cannot be one (a sentence), or None."""
+    values = series.dropna()
+    if values.nunique() < 2:
+        return (f"The column {quote(str(series.name))} is named like a target but holds "
+                f"{'no value' if values.empty else 'a single value'}.")
+    try:
+        check_target(series, str(series.name))
+    except TargetError as exc:
+        return str(exc)
+    return None

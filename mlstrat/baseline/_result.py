@@ -69,6 +69,14 @@ class BaselineResult:
     selection : dict
         ``n_models`` compared on dev (``chosen_on``), the chosen model's dev and
         test errors, and ``unbiased``: the rung that is its unbiased figure.
+    checks : list of Check
+        What the checks of the data found, each ``(kind, message, severity)``
+        (``_checks.SEVERITIES``): repeated rows across splits, the classes of
+        dev and test, single-feature leaks, ties between models on dev.
+    train_dev : dict
+        ``carved`` (whether a train-dev set was carved) and the ``reason``.
+    dataset : dict
+        The fingerprint of the data, stored with every run (``Run.dataset``).
     """
 
     project_folder: str
@@ -97,6 +105,9 @@ class BaselineResult:
     resampling: dict[str, Any] = field(default_factory=lambda: {"method": "split"})
     early_stopping: dict[str, Any] = field(default_factory=dict)
     selection: dict[str, Any] = field(default_factory=dict)
+    checks: list[Any] = field(default_factory=list)
+    train_dev: dict[str, Any] = field(default_factory=dict)
+    dataset: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ access
     @property
@@ -147,13 +158,15 @@ class BaselineResult:
             "notes": list(self.notes), "dashboard": self.dashboard_command,
             "resampling": dict(self.resampling), "early_stopping": dict(self.early_stopping),
             "selection": {**self.selection, **self._test_interval()},
+            "checks": [{"kind": c[0], "message": c[1], "severity": c[2]} for c in self.checks],
+            "train_dev": dict(self.train_dev), "dataset": dict(self.dataset),
             "verdict": {"status": getattr(self.diagnosis, "status", None),
                         "headline": getattr(self.diagnosis, "headline", None)},
         }
 
     def __str__(self) -> str:
-        parts = [self._header(), str(self.columns), self._splits(), self._measured(),
-                 self._ladder(), self._chosen(),
+        parts = [self._header(), str(self.columns), self._splits(), self._checks(),
+                 self._measured(), self._ladder(), self._chosen(),
                  f"Diagnosis of the best model ({self.best.name}, run {self.best.run_id})",
                  _indent(str(self.diagnosis)), self._errors()]
         if self.comparison is not None:
@@ -185,6 +198,10 @@ class BaselineResult:
         if self.group:
             where += f"; no {self.group!r} group in two splits"
         text = f"Splits ({self.split_rule}{where}): {sizes}"
+        if self.train_dev and not self.train_dev.get("carved"):
+            text += f"\nNo train-dev set: {self.train_dev.get('reason', '')}."
+        elif self.train_dev:
+            text += f"\nTrain-dev set: {self.train_dev.get('reason', '')}."
         es = self.early_stopping
         if es:
             how = "stratified, " if es.get("stratified") else ""
@@ -195,6 +212,17 @@ class BaselineResult:
             text += (f"\nEarly stopping: the networks stop on {rows} carved at random ({how}"
                      "never trained on); dev is never used while fitting.")
         return text
+
+    def _checks(self) -> str:
+        """What the checks found, problems first."""
+        if not self.checks:
+            return ""
+        order = {"warning": 0, "info": 1, "ok": 2}
+        marks = {"warning": "!", "info": "-", "ok": "ok"}
+        lines = ["Checks of the data"]
+        for kind, message, severity in sorted(self.checks, key=lambda c: order.get(c[2], 3)):
+            lines.append(f"  {marks.get(severity, '-'):>2} {message}")
+        return "\n".join(lines)
 
     def _measured(self) -> str:
         """How the rungs were measured: one split, or repeated K-fold (small data)."""

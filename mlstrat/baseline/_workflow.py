@@ -17,6 +17,15 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from mlstrat.baseline._checks import (
+    Check,
+    check_classes,
+    check_duplicates,
+    check_leaks,
+    first_occurrences,
+    prefer_simpler,
+    row_keys,
+)
 from mlstrat.baseline._columns import (
     ROLES,
     ColumnPlan,
@@ -25,6 +34,7 @@ from mlstrat.baseline._columns import (
     infer_roles,
 )
 from mlstrat.baseline._compare import compare_runs
+from mlstrat.baseline._dataset import check_dataset, fingerprint, same_dataset
 from mlstrat.baseline._metrics import check_metric, metric_registry, score
 from mlstrat.baseline._models import FittedModel, ModelSpec, TrainSettings, fit_model, ladder
 from mlstrat.baseline._preprocess import build_preprocessor, transform_float32
@@ -73,6 +83,7 @@ class _Inputs:
     ids: np.ndarray
     domain_column: str | None = None
     group_column: str | None = None
+    dataset: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_domain(domain: str | tuple | Mapping | None) -> tuple[str, str] | None:
@@ -274,6 +285,9 @@ def _reserved(domain: tuple[str, str] | None, group: str | None) -> dict[str, tu
 def _prepare(data, target, task, domain, group, roles, drop, max_categories) -> _Inputs:
     frame, source = _load(data)
     target, group = str(target), None if group is None else str(group)
+    check_column(frame, target, "target")
+    dataset = fingerprint(frame, target, path=None if isinstance(data, pd.DataFrame)
+                          else data)
     frame, y, task, n_without = _target(frame, target, task)
     dom = parse_domain(domain)
     mask = _domain_mask(frame, dom)
@@ -286,21 +300,51 @@ def _prepare(data, target, task, domain, group, roles, drop, max_categories) -> 
     ids = _example_ids(frame, plan, group)
     return _Inputs(frame, source, target, task, y, n_without, mask,
                    None if dom is None else f"{dom[0]}={dom[1]}", groups, plan, ids,
-                   None if dom is None else dom[0], group)
+                   None if dom is None else dom[0], group, dataset)
+
+
+def _check_train_dev(train_dev) -> None:
+    if not (train_dev == "auto" or isinstance(train_dev, bool)):
+        raise ValueError(f"The 'train_dev' parameter must be 'auto', True or False. "
+                         f"Got {train_dev!r}.")
+
+
+def _wants_train_dev(train_dev, inp: _Inputs) -> tuple[bool, str]:
+    """Carve a train-dev set? Only when it can mean something, or when asked."""
+    if train_dev is True:
+        return True, "asked for (train_dev=True)"
+    if train_dev is False:
+        return False, "not asked for (train_dev=False)"
+    mask = inp.domain_mask
+    if mask is not None and not mask.all():
+        return True, (f"--domain {inp.domain_label}: dev comes from those rows, so a "
+                      "train-dev set (the training distribution, not trained on) tells "
+                      "variance from data mismatch")
+    return False, ("no --domain: train and dev come from one distribution, so no data "
+                   "mismatch is expected and the dev - train gap is variance; a train-dev "
+                   "set would only take rows from training (give --domain COLUMN=VALUE, "
+                   "or train_dev=True, to carve one)")
 
 
 # =========================================================================== splits
-def _make_splits(inp: _Inputs, random_state: int) -> dict[str, np.ndarray]:
+def _make_splits(inp: _Inputs, random_state: int, train_dev: bool) -> dict[str, np.ndarray]:
     n = len(inp.frame)
+    names = "train, train-dev, dev and test" if train_dev else "train, dev and test"
     try:
         idx = make_splits(n, stratify=inp.y if inp.task == "classification" else None,
-                          groups=inp.groups, domain=inp.domain_mask, train_dev=True,
+                          groups=inp.groups, domain=inp.domain_mask, train_dev=train_dev,
                           random_state=random_state)
     except ValueError as exc:
-        raise ValueError(f"Cannot split {n:,} rows into train, train-dev, dev and test: "
-                         f"{exc}") from exc
-    sizes = {s: len(idx.get(s, ())) for s in SPLITS}
-    small = [s for s in ("train_dev", "dev", "test") if sizes[s] < MIN_SPLIT_ROWS]
+        raise ValueError(f"Cannot split {n:,} rows into {names}: {exc}") from exc
+    return _check_sizes(inp, idx, train_dev)
+
+
+def _check_sizes(inp: _Inputs, idx: dict[str, np.ndarray], train_dev: bool
+                 ) -> dict[str, np.ndarray]:
+    n = len(inp.frame)
+    wanted = [s for s in SPLITS if s != "train_dev" or train_dev]
+    sizes = {s: len(idx.get(s, ())) for s in wanted}
+    small = [s for s in wanted[1:] if sizes[s] < MIN_SPLIT_ROWS]
     if small or sizes["train"] < MIN_SPLIT_ROWS:
         raise ValueError(f"Too few rows: {n:,} rows give " + ", ".join(
             f"{k} {v}" for k, v in sizes.items()) + f"; each split needs at least "
@@ -311,12 +355,13 @@ def _make_splits(inp: _Inputs, random_state: int) -> dict[str, np.ndarray]:
     return idx
 
 
-def _split_rule(inp: _Inputs) -> str:
+def _split_rule(inp: _Inputs, train_dev: bool) -> str:
     n = len(inp.frame)
     if inp.domain_mask is not None:
         return (f"mismatched distributions: {int(inp.domain_mask.sum()):,} rows match "
                 f"{inp.domain_label}")
-    return "60/20/20 with train-dev" if n < 10_000 else "big data: dev/test capped"
+    rule = "60/20/20" if n < 10_000 else "big data: dev/test capped"
+    return rule + (" with train-dev" if train_dev else ", no train-dev")
 
 
 # =========================================================================== evaluation
@@ -402,6 +447,9 @@ def baseline(
     progress: Callable[[ProgressEvent], None] | bool | None = None,
     blas_threads: int | None = 1,
     resampling: Literal["auto", "split", "kfold"] = "auto",
+    train_dev: Literal["auto"] | bool = "auto",
+    drop_duplicates: bool = False,
+    allow_new_data: bool = False,
 ) -> BaselineResult:
     """From a data file to baselines, a diagnosis and an error-analysis session.
 
@@ -482,6 +530,27 @@ def baseline(
         How the rungs are measured: one train/train-dev/dev/test split, or
         repeated stratified K-fold out-of-fold predictions (test held out);
         'auto' uses K-fold only when one split cannot resolve 2 pt on dev.
+    train_dev : {'auto', True, False}, default='auto'
+        Carve a train-dev set (training distribution, not trained on). 'auto':
+        only with ``domain``, where dev comes from other rows than most of
+        training. Without a domain, train and dev come from one distribution:
+        no data mismatch is expected, the dev - train gap is variance, and a
+        train-dev set would only take rows from training.
+    drop_duplicates : bool, default=False
+        Leave out of dev and test the rows whose features and target exactly
+        repeat a training row (test: or a dev row); with K-fold, keep the first
+        of repeated rows. Either way the report counts them.
+    allow_new_data : bool, default=False
+        Accept data with the target and columns of the project's earlier runs
+        but other rows or values (a new version of the file). Another target or
+        other columns is always refused: one project per dataset
+        (:func:`project_for` names one).
+
+    Checks before training (``result.checks``): rows repeated across splits,
+    a dev set of one class (refused), a feature that alone predicts the
+    target (a leak), and after training ties on dev (the simplest non-trivial
+    model within noise of the best is chosen). Every refusal happens before
+    anything is written; an iteration's runs are written in one transaction.
 
     Returns
     -------
@@ -512,8 +581,10 @@ def baseline(
 def _baseline(data, target, *, task, domain, group, human_error, metric, project, hidden, l2,
               dropout, drop, roles, max_categories, models, max_epochs, patience,
               learning_rate, batch_size, random_state, n_review, progress,
-              blas_threads, resampling) -> BaselineResult:
+              blas_threads, resampling, train_dev, drop_duplicates,
+              allow_new_data) -> BaselineResult:
     _check_options(task, human_error, l2, dropout, max_categories, models, n_review)
+    _check_train_dev(train_dev)
     resampling = check_resampling(resampling)
     specs = list(models) if models is not None else ladder(parse_hidden(hidden), l2, dropout)
     settings = TrainSettings(max_epochs=max_epochs, patience=patience,
@@ -529,27 +600,35 @@ def _baseline(data, target, *, task, domain, group, human_error, metric, project
     if human_error is not None and inp.task == "classification":
         _check_human_rate(human_error)
     metric = check_metric(inp.task, metric)
+    existing = _existing_project(project)
+    if existing is not None:
+        notes.extend(_check_project_data(existing, inp, allow_new_data))
     rep.begin("splits", "splits", f"splitting {len(inp.frame):,} rows")
-    d = _split_and_preprocess(rep, inp, random_state, notes)
+    carve_td = _wants_train_dev(train_dev, inp)
+    d = _split_and_preprocess(rep, inp, random_state, notes, carve_td, drop_duplicates)
     scored, plan = _measure(rep, specs, settings, d, metric, resampling, random_state)
-    chosen = _choose(scored, inp.task, metric)
+    chosen, tie = prefer_simpler([e.losses["dev"] for e in scored],
+                                 [e.model.spec.kind for e in scored],
+                                 [e.model.spec.label for e in scored],
+                                 _choose(scored, inp.task, metric), metric, d.fmt)
+    d.checks.append(tie)
     rep.begin("diagnose", "diagnose", f"diagnosing {len(scored)} models")
     for entry in scored:
         entry.diagnosis = _diagnose(inp.task, entry, human_error, d.y_var)
     rep.begin("store", "store", "recording the runs in the project")
-    proj = project if isinstance(project, Project) else \
-        open_project("mlstrat_project" if project is None else project)
+    proj = existing or (project if isinstance(project, Project) else
+                        open_project("mlstrat_project" if project is None else project))
+    _check_project_data(proj, inp, allow_new_data)  # again: another process may have written
     previous, last_iteration = _previous_best(proj)
     results = _record(proj, scored, chosen, last_iteration + 1, d, metric, settings,
                       human_error, random_state, group, plan)
     best = results[chosen]
-    notes.extend(_notes(inp, best, human_error) + plan.notes)
+    notes.extend(_notes(inp, best, human_error, carve_td) + plan.notes)
     rep.begin("session", "session", "opening an error-analysis session on the dev errors")
     session, slices = _error_session(proj, d, plan.idx["dev"], best, n_review, random_state,
                                      notes)
     rep.begin("compare", "compare", "comparing with the previous iteration")
-    comparison = None if previous is None else \
-        compare_runs(proj, previous, best.run_id, metric=metric, random_state=random_state)
+    comparison = _compare_previous(proj, previous, best, metric, random_state, notes)
     if comparison is not None and _same_predictions(comparison):
         others = ", ".join(f"{m.name} {m.score:.4g}" for m in results if not m.chosen)
         notes.append(f"The best model gives the same dev predictions as the previous "
@@ -561,12 +640,43 @@ def _baseline(data, target, *, task, domain, group, human_error, metric, project
         task=inp.task, metric=metric, greater_is_better=metric_registry(inp.task)[metric][1],
         iteration=last_iteration + 1, n_rows=len(inp.frame), n_without_target=inp.n_without_target,
         classes=d.classes, columns=inp.plan,
-        split_sizes={s: len(d.idx[s]) for s in SPLITS}, split_rule=_split_rule(inp),
+        split_sizes={s: len(d.idx[s]) for s in SPLITS if s in d.idx},
+        split_rule=_split_rule(inp, carve_td[0]),
         domain=inp.domain_label, group=inp.group_column, models=results,
         diagnosis=best.diagnosis, session=session, slices=slices, comparison=comparison,
         previous_run=previous, timings=dict(rep.timings), notes=notes,
         resampling=plan.to_dict(), early_stopping=_early_stopping_info(d, plan),
-        selection=_selection(results, best, metric, plan))
+        selection=_selection(results, best, metric, plan), checks=list(d.checks),
+        train_dev={"carved": carve_td[0], "reason": carve_td[1]}, dataset=dict(inp.dataset))
+
+
+def _existing_project(project) -> Project | None:
+    """The project store if it already exists (nothing is created here)."""
+    if isinstance(project, Project):
+        return project
+    path = Path("mlstrat_project" if project is None else project)
+    db = path if path.suffix in (".db", ".sqlite", ".sqlite3") or path.is_file() \
+        else path / "mlstrat.db"
+    return open_project(path) if db.is_file() and db.stat().st_size > 0 else None
+
+
+def _check_project_data(project: Project, inp: _Inputs, allow_new_data: bool) -> list[str]:
+    """One project per dataset: refuse runs of other data (nothing written)."""
+    runs = [project.get_run(int(i)) for i in project.runs()["id"]]
+    return check_dataset(inp.dataset, runs, allow_new_data=allow_new_data,
+                         project=f"project {str(project.folder)!r}")
+
+
+def _compare_previous(proj: Project, previous: int | None, best: ModelResult, metric: str,
+                      random_state: int, notes: list[str]):
+    """The best run against the previous iteration's best, if they share data and dev rows."""
+    if previous is None:
+        return None
+    same, why = same_dataset(proj.get_run(previous), proj.get_run(best.run_id))
+    if same is False:
+        notes.append(f"Not compared with the previous iteration (run {previous}): {why}")
+        return None
+    return compare_runs(proj, previous, best.run_id, metric=metric, random_state=random_state)
 
 
 # =========================================================================== steps
@@ -590,6 +700,14 @@ class _Data:
     carve: np.ndarray
     X_stop: np.ndarray | None
     y_stop: np.ndarray | None
+    keys: np.ndarray | None = None
+    train_dev: bool = True
+    drop_duplicates: bool = False
+    checks: list[Check] = field(default_factory=list)
+
+    def fmt(self, x: float) -> str:
+        """A dev loss as shown: a percentage, or an MSE in squared target units."""
+        return f"{100 * x:.2f}%" if self.inp.task == "classification" else f"MSE {x:.4g}"
 
 
 @dataclass
@@ -631,11 +749,13 @@ class _Plan:
 
 
 def _split_and_preprocess(rep: Reporter, inp: _Inputs, random_state: int,
-                          notes: list[str]) -> _Data:
-    idx = _make_splits(inp, random_state)
+                          notes: list[str], carve_td: tuple[bool, str],
+                          drop_duplicates: bool) -> _Data:
+    idx = _make_splits(inp, random_state, carve_td[0])
     if inp.domain_mask is not None and inp.domain_mask.all():
         notes.append(f"Every row matches --domain {inp.domain_label}: dev and test are drawn "
                      "from all rows, as without --domain.")
+    keys, checks = _check_data(inp, idx, drop_duplicates, random_state)
     idx["train"], carve = _carve(inp, idx["train"], random_state)
     rep.begin("preprocess", "preprocess",
               f"preprocessing {len(inp.plan.features)} feature columns (fit on train)")
@@ -643,8 +763,8 @@ def _split_and_preprocess(rep: Reporter, inp: _Inputs, random_state: int,
     pre = build_preprocessor(inp.plan)
     X = {"train": np.ascontiguousarray(pre.fit_transform(feats.iloc[idx["train"]]),
                                        dtype=np.float32)}
-    X.update({s: transform_float32(pre, feats.iloc[idx[s]]) for s in SPLITS[1:]})
-    y = {s: inp.y[idx[s]] for s in SPLITS}
+    X.update({s: transform_float32(pre, feats.iloc[idx[s]]) for s in SPLITS[1:] if s in idx})
+    y = {s: inp.y[idx[s]] for s in SPLITS if s in idx}
     classes, pos, y_var = None, None, 1.0
     if inp.task == "classification":
         classes = [_plain(c) for c in np.unique(y["train"])]
@@ -653,8 +773,32 @@ def _split_and_preprocess(rep: Reporter, inp: _Inputs, random_state: int,
     else:
         y_var = float(np.var(y["train"])) or 1.0
     X_stop = transform_float32(pre, feats.iloc[carve]) if carve.size else None
-    return _Data(inp, idx, feats, X, y, {s: inp.ids[idx[s]] for s in SPLITS}, classes, pos,
-                 y_var, carve, X_stop, inp.y[carve] if carve.size else None)
+    return _Data(inp, idx, feats, X, y, {s: inp.ids[idx[s]] for s in y}, classes, pos,
+                 y_var, carve, X_stop, inp.y[carve] if carve.size else None, keys,
+                 carve_td[0], drop_duplicates, checks)
+
+
+def _check_data(inp: _Inputs, idx: dict[str, np.ndarray], drop_duplicates: bool,
+                random_state: int) -> tuple[np.ndarray, list[Check]]:
+    """Repeated rows across splits (dropped from dev/test if asked), the classes of
+    dev and test, and single-feature leaks; refusals raise before any write."""
+    keys = row_keys(inp.frame, [*inp.plan.features, inp.target])
+    dup, repeated = check_duplicates(keys, idx)
+    checks = [dup]
+    if drop_duplicates and any(v.size for v in repeated.values()):
+        for split, rows in repeated.items():
+            idx[split] = np.setdiff1d(idx[split], rows)
+        _check_sizes(inp, idx, "train_dev" in idx)
+        checks.append(Check("duplicates", "Left out (drop_duplicates=True): " + ", ".join(
+            f"{v.size:,} {s} rows" for s, v in repeated.items() if v.size) + ".", "info"))
+    if inp.task == "classification":
+        checks.extend(check_classes(inp.y, idx, inp.domain_label))
+    feats = coerce_features(inp.frame, inp.plan)
+    roles = {c.name: c.role for c in inp.plan.columns}
+    train_side = np.concatenate([idx[s] for s in ("train", "train_dev") if s in idx])
+    checks.extend(check_leaks(feats, roles, inp.y, {"train": train_side, "dev": idx["dev"]},
+                              inp.task, random_state))
+    return keys, checks
 
 
 def _carve(inp: _Inputs, rows: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -705,13 +849,14 @@ def _rate(task: str, loss: np.ndarray, y_var: float) -> float:
 
 def _score(model: FittedModel, d: _Data, metric: str) -> _Scored:
     task = d.inp.task
-    preds = {s: _predictions(model, d.X[s], d.y[s], d.ids[s], task) for s in SPLITS}
-    losses = {s: _loss(task, preds[s]) for s in SPLITS}
+    splits = [s for s in SPLITS if s in d.X]
+    preds = {s: _predictions(model, d.X[s], d.y[s], d.ids[s], task) for s in splits}
+    losses = {s: _loss(task, preds[s]) for s in splits}
     return _Scored(
-        model, preds, errors={s: _rate(task, losses[s], d.y_var) for s in SPLITS},
-        sizes={s: len(preds[s]) for s in SPLITS},
+        model, preds, errors={s: _rate(task, losses[s], d.y_var) for s in splits},
+        sizes={s: len(preds[s]) for s in splits},
         metrics={s: _split_metrics(task, metric, preds[s], d.classes, d.pos_label)
-                 for s in SPLITS}, metric=metric, losses=losses)
+                 for s in splits}, metric=metric, losses=losses)
 
 
 def _choose(scored: list[_Scored], task: str, metric: str) -> int:
@@ -739,7 +884,7 @@ def _measure(rep: Reporter, specs: Sequence[ModelSpec], settings: TrainSettings,
         why = "asked for (resampling='split')" if resampling == "split" else \
             f"the dev set of {n_dev:,} rows resolves +-{100 * half:.1f} pt at 95% (<= " \
             f"{100 * RESOLVE_HALF_WIDTH:g} pt)"
-        return scored, _Plan("split", why, {s: d.idx[s] for s in SPLITS}, half)
+        return scored, _Plan("split", why, {s: d.idx[s] for s in SPLITS if s in d.idx}, half)
     why = (f"small data: the dev set of {n_dev:,} rows resolves only +-{100 * half:.1f} pt at "
            f"95% (> {100 * RESOLVE_HALF_WIDTH:g} pt)")
     return _kfold(rep, specs, settings, d, metric, random_state, why, half)
@@ -763,12 +908,13 @@ def _kfold(rep: Reporter, specs: Sequence[ModelSpec], settings: TrainSettings, d
            metric: str, random_state: int, reason: str, half: float | None
            ) -> tuple[list[_Scored], _Plan]:
     inp = d.inp
-    pool = np.sort(np.concatenate([d.idx["train"], d.carve, d.idx["train_dev"],
+    pool = np.sort(np.concatenate([d.idx["train"], d.carve, d.idx.get("train_dev", d.carve[:0]),
                                    d.idx["dev"]])).astype(np.intp)
+    pool = _pool_duplicates(d, pool)
     fits = _fold_fits(inp, pool, random_state)
     fit, carve = _carve(inp, pool, random_state)
     fits.append(_Fit(-1, fit, carve, d.idx["test"]))  # the model kept: all non-test rows
-    idx, notes = _kfold_rows(inp, pool, d.idx["test"])
+    idx, notes = _kfold_rows(inp, pool, d.idx["test"], d.train_dev)
     scored = []
     for spec in specs:
         rep.begin(f"kfold {spec.label}", "train",
@@ -778,6 +924,28 @@ def _kfold(rep: Reporter, specs: Sequence[ModelSpec], settings: TrainSettings, d
     plan = _Plan("kfold", reason, idx, half, (len(fits) - 1) // n_repeats, n_repeats,
                  len(fits), notes)
     return scored, plan
+
+
+def _pool_duplicates(d: _Data, pool: np.ndarray) -> np.ndarray:
+    """K-fold pools every non-test row: repeated rows may land in two folds."""
+    if d.keys is None:
+        return pool
+    kept = first_occurrences(d.keys, pool)
+    n = pool.size - kept.size
+    if n == 0:
+        d.checks.append(Check("duplicates", "K-fold: no row of the non-test pool repeats "
+                              "another one.", "ok"))
+        return pool
+    if d.drop_duplicates:
+        d.checks.append(Check("duplicates", f"K-fold: {n:,} repeated rows of the non-test "
+                              "pool left out (drop_duplicates=True; the first of each kept).",
+                              "info"))
+        return kept
+    d.checks.append(Check("duplicates", f"K-fold: {n:,} rows of the non-test pool repeat "
+                          "another row exactly; a copy in another fold makes the out-of-fold "
+                          "rungs read low. Pass drop_duplicates=True (--drop-duplicates) to "
+                          "keep one of each.", "warning"))
+    return pool
 
 
 def _fold_fits(inp: _Inputs, pool: np.ndarray, random_state: int) -> list[_Fit]:
@@ -793,17 +961,22 @@ def _fold_fits(inp: _Inputs, pool: np.ndarray, random_state: int) -> list[_Fit]:
     return fits
 
 
-def _kfold_rows(inp: _Inputs, pool: np.ndarray, test: np.ndarray):
+def _kfold_rows(inp: _Inputs, pool: np.ndarray, test: np.ndarray, train_dev: bool):
     """Rows behind each K-fold rung; with a domain, dev only from domain rows."""
     mask = inp.domain_mask
     if mask is None or mask.all():
+        if not train_dev:
+            return {"train": pool, "dev": pool, "test": test}, [
+                "K-fold without --domain: every non-test row comes from the training "
+                "distribution, so dev is the out-of-fold rung of the training distribution "
+                "and no train-dev rung is kept."]
         notes = ["K-fold without --domain: every non-test row comes from the training "
                  "distribution, so train-dev and dev are the same out-of-fold rung (the "
                  "training distribution, not trained on); no data mismatch can be measured."]
         return {"train": pool, "train_dev": pool, "dev": pool, "test": test}, notes
     idx = {"train": pool, "train_dev": pool[~mask[pool]], "dev": pool[mask[pool]],
            "test": test}
-    if idx["train_dev"].size == 0:
+    if idx["train_dev"].size == 0 or not train_dev:
         del idx["train_dev"]
     notes = [f"K-fold with --domain {inp.domain_label}: training folds hold both kinds of "
              "rows; the dev rung counts only the out-of-fold predictions of domain rows, "
@@ -894,15 +1067,17 @@ def _mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
 def _record(proj: Project, scored: list[_Scored], chosen: int, iteration: int, d: _Data,
             metric: str, settings: TrainSettings, human_error, random_state: int,
             group: str | None, plan: _Plan) -> list[ModelResult]:
-    """Log one run per model (each its own transaction) and return their results."""
+    """Log one run per model, all in ONE transaction (an iteration is visible whole or
+    not at all), and return their results."""
     common = {"iteration": iteration, "task": d.inp.task, "target": d.inp.target,
               "metric": metric, "data": d.inp.source, "split_seed": random_state,
               "domain": d.inp.domain_label, "group": group, "features": d.inp.plan.features,
               "roles": {c.name: c.role for c in d.inp.plan.columns},
               "n_inputs": int(d.X["train"].shape[1]), "resampling": plan.to_dict(),
               "early_stopping": _early_stopping_info(d, plan),
-              "chosen_on": "dev", "n_models": len(scored)}
-    results = []
+              "chosen_on": "dev", "n_models": len(scored), "train_dev": d.train_dev,
+              "drop_duplicates": d.drop_duplicates}
+    records = []
     for i, e in enumerate(scored):
         m = e.model
         stored = {s: p for s, p in e.preds.items()
@@ -912,15 +1087,17 @@ def _record(proj: Project, scored: list[_Scored], chosen: int, iteration: int, d
                   "model": m.spec.to_dict(), "training": settings.to_dict(),
                   "epochs": m.n_epochs, "best_epoch": m.best_epoch,
                   "seconds": round(m.seconds, 3)}
-        run_id = proj.log_run(f"baseline {iteration}: {m.spec.label}", config=config,
-                              errors=e.errors, sizes=e.sizes, human_error=human_error,
-                              history=m.history or None, diagnosis=e.diagnosis,
-                              predictions=stored, metrics=e.metrics,
-                              metric="RMSE" if d.inp.task == "regression" else "error rate")
-        results.append(ModelResult(m.spec.label, m.spec.kind, run_id, e.errors, e.sizes,
-                                   e.metrics, e.metrics["dev"][metric], m.n_epochs,
-                                   m.best_epoch, m.seconds, e.diagnosis, chosen=i == chosen))
-    return results
+        records.append(dict(
+            name=f"baseline {iteration}: {m.spec.label}", config=config, errors=e.errors,
+            sizes=e.sizes, human_error=human_error, history=m.history or None,
+            diagnosis=e.diagnosis, predictions=stored, metrics=e.metrics,
+            metric="RMSE" if d.inp.task == "regression" else "error rate",
+            dataset=d.inp.dataset))
+    run_ids = proj.log_runs(records)
+    return [ModelResult(e.model.spec.label, e.model.spec.kind, run_id, e.errors, e.sizes,
+                        e.metrics, e.metrics["dev"][metric], e.model.n_epochs,
+                        e.model.best_epoch, e.model.seconds, e.diagnosis, chosen=i == chosen)
+            for i, (e, run_id) in enumerate(zip(scored, run_ids, strict=True))]
 
 
 def _early_stopping_info(d: _Data, plan: _Plan) -> dict[str, Any]:
@@ -947,16 +1124,26 @@ def _same_predictions(c) -> bool:
     return c.test["change"] == 0 and c.test["low"] == c.test["high"]
 
 
-def _notes(inp: _Inputs, best: ModelResult, human_error) -> list[str]:
+def _notes(inp: _Inputs, best: ModelResult, human_error,
+           carve_td: tuple[bool, str]) -> list[str]:
     notes = []
+    if not carve_td[0] and inp.domain_mask is None:
+        notes.append("No train-dev set: train and dev come from one distribution (no "
+                     "--domain), so a data mismatch is not expected: the gap the diagnosis "
+                     "calls 'variance + data mismatch' is variance.")
+    elif not carve_td[0]:
+        notes.append(f"No train-dev set ({carve_td[1]}): variance and data mismatch cannot "
+                     "be told apart.")
     if inp.task == "regression":
         notes.append("Regression: the comparison between iterations is a paired t-test on "
                      "the squared errors of the same dev examples.")
     if human_error is None:
         notes.append("No --human-error given: avoidable bias is measured against 0.")
     if best.kind == "trivial":
-        notes.append("The trivial predictor is the best: the features carry little signal "
-                     "as preprocessed, or the networks stopped too early.")
+        notes.append("The trivial predictor is better on dev than every other model beyond "
+                     "noise: as preprocessed, no model beat predicting the majority class "
+                     "(the mean). Check the column roles, the target, and whether the "
+                     "networks stopped too early.")
     return notes
 
 

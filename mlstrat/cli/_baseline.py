@@ -15,6 +15,9 @@ EPILOG = """examples:
   mlstrat baseline data.csv --target label --domain source=car --human-error 0.02
   mlstrat baseline data.csv --target label --project proj --hidden 256,128 --l2 0.01 --dropout 0.2
   mlstrat baseline data.xlsx --target price --task regression --drop notes --role zip=categorical
+
+one project per dataset: runs of another target or other columns are refused in a
+project that holds runs of other data; give each file its own --project.
 """
 
 
@@ -22,9 +25,10 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "baseline", help="data file -> baselines -> diagnosis -> error-analysis session",
         description="Build your first system quickly: read DATA (CSV, Parquet or XLSX),\n"
-                    "infer column roles, split train/train-dev/dev/test, train baselines of\n"
-                    "growing capacity, record them as runs, diagnose the best and open an\n"
-                    "error-analysis session. Run it again with one change to measure that\n"
+                    "infer column roles, split train/dev/test (train-dev with --domain),\n"
+                    "check the data (repeated rows, classes, leaks), train baselines of\n"
+                    "growing capacity, record them as runs (all at once), diagnose the best\n"
+                    "and open an error-analysis session. Run it again with one change to measure that\n"
                     "change against the previous iteration (paired test on dev).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", help="CSV, TSV, Parquet or XLSX file")
@@ -58,6 +62,16 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="rungs from one split, or from repeated K-fold out-of-fold "
                         "predictions (small data); auto: K-fold when one split's dev cannot "
                         "resolve 2 pt (default: %(default)s)")
+    p.add_argument("--train-dev", choices=("auto", "yes", "no"), default="auto",
+                   help="carve a train-dev set (training distribution, not trained on); "
+                        "auto: only with --domain, since without one train and dev come "
+                        "from one distribution (default: %(default)s)")
+    p.add_argument("--drop-duplicates", action="store_true",
+                   help="leave out of dev and test the rows that repeat a training row "
+                        "exactly (they are counted either way)")
+    p.add_argument("--allow-new-data", action="store_true",
+                   help="add runs of a new version of the project's data (same target and "
+                        "columns, other rows); another target or columns is always refused")
     p.add_argument("--seed", type=int, default=0,
                    help="split and training seed; keep it to compare iterations")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -75,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         hidden=args.hidden, l2=args.l2, dropout=args.dropout, drop=args.drop or (),
         roles=args.role, max_categories=args.max_categories, max_epochs=args.max_epochs,
         random_state=args.seed, resampling=args.resampling,
+        train_dev={"auto": "auto", "yes": True, "no": False}[args.train_dev],
+        drop_duplicates=args.drop_duplicates, allow_new_data=args.allow_new_data,
         progress=None if args.quiet else StageLines(sys.stderr))
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))

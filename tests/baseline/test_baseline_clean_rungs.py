@@ -150,7 +150,7 @@ def test_auto_switches_to_kfold_on_small_data_and_says_so(tmp_path, cancer, fast
     assert r.resampling["method"] == "kfold"
     assert r.resampling["split_dev_half_width"] > 0.02
     n_pool = len(cancer) - r.split_sizes["test"]
-    assert r.best.sizes == {"train": n_pool, "train_dev": n_pool, "dev": n_pool,
+    assert r.best.sizes == {"train": n_pool, "dev": n_pool,   # one distribution: no train-dev
                             "test": r.split_sizes["test"]}
     assert r.diagnosis.sizes["dev"] == n_pool and r.diagnosis.rates["dev"] == r.best.errors["dev"]
     text = str(r)
