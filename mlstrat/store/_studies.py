@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -209,7 +209,7 @@ class StudiesMixin:
         study_id: int,
         worker: str,
         *,
-        propose: Callable[[int], Mapping[str, Any]] | None = None,
+        propose: Callable[[int], Mapping[str, Any] | None] | None = None,
         stale_after: float = 120.0,
         n_trials: int | None = None,
         extra: Mapping[str, Any] | None = None,
@@ -304,7 +304,7 @@ class StudiesMixin:
         seconds: float | None = None,
         rung: int | None = None,
         error: str | None = None,
-        history: list[Mapping[str, Any]] | None = None,
+        history: Sequence[Mapping[str, Any]] | None = None,
     ) -> bool:
         """Record a trial's outcome and its epochs in one transaction.
 

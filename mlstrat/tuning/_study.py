@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -131,6 +131,7 @@ class Study:
         self.greater_is_better = greater if greater_is_better is None else bool(greater_is_better)
         self.satisfice = dict(satisfice or {})
         self.worker = _worker_id()
+        self._run: dict[str, Any] = {}
         self._asked: dict[int, Trial] = {}
         self._ask_beat: _Heartbeat | None = None
 
@@ -276,7 +277,6 @@ class Study:
                 f"ask() cannot run a {self.strategy.kind} study: its rungs promote the best "
                 "trials between budgets. Use study.optimize(objective, n_trials=...), where "
                 "the objective reads trial.budget.")
-        self._run = {"stale_after": stale_after, "deadline": None}
         rec = self.project.claim_trial(self.study_id, self.worker, propose=self._propose,
                                        n_trials=_UNBOUNDED, stale_after=stale_after)
         if rec is None:
@@ -311,13 +311,14 @@ class Study:
         """
         trial = self._told(trial)
         outcome = self._tell_outcome(result)
+        trial_id = cast(int, trial._id)
         ok = self.project.finish_trial(
-            trial._id, attempts=trial._attempts, state=outcome["state"],
+            trial_id, attempts=cast(int, trial._attempts), state=outcome["state"],
             value=outcome["value"], metrics=outcome["metrics"], error=outcome["error"],
             history=trial.history)
         self._asked.pop(trial.number, None)
         if self._ask_beat is not None:
-            self._ask_beat.ids.discard(trial._id)
+            self._ask_beat.ids.discard(trial_id)
         if not ok:
             raise ObjectiveError(
                 f"Trial {trial.number} of study {self.name!r} is not running any more (it "
@@ -441,7 +442,8 @@ class Study:
         if out["epochs_trained"] is not None:  # None: an objective without a budget
             metrics["epochs_trained"] = out["epochs_trained"]
         if models is not None:
-            metrics["epochs_spent"] = trial["metrics"].get("epochs_spent", 0) + out["epochs_trained"]
+            spent = trial["metrics"].get("epochs_spent", 0)
+            metrics["epochs_spent"] = spent + out["epochs_trained"]
             if out.get("model") is not None:
                 models[trial["id"]] = out["model"]
         ok = self.project.finish_trial(
@@ -616,8 +618,10 @@ def parse_optimize(optimize: str | tuple[str, str] | None,
 
     Examples
     --------
-    >>> parse_optimize(None), parse_optimize("dev_accuracy"), parse_optimize(("reward", "maximize"))
-    (('dev_error', False), ('dev_accuracy', True), ('reward', True))
+    >>> parse_optimize(None), parse_optimize("dev_accuracy")
+    (('dev_error', False), ('dev_accuracy', True))
+    >>> parse_optimize(("reward", "maximize"))
+    ('reward', True)
     """
     if optimize is None:
         _, greater, name = scorer(scoring)

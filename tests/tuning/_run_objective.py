@@ -16,9 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.tuning._objectives import SPACE_DICT, logged, quadratic  # noqa: E402
-
 from mlstrat.tuning import create_study  # noqa: E402
+from tests.tuning._objectives import SPACE_DICT, logged, quadratic  # noqa: E402
 
 
 def main():

@@ -119,6 +119,21 @@ def test_ask_tell_round_trip(tmp_path):
     assert study.result().best_trial()["number"] == (0 if loss < 0.25 else 2)
 
 
+def test_an_asked_trial_whose_process_stops_beating_is_requeued_once(tmp_path):
+    first = _study(tmp_path)
+    lost = first.ask()
+    first._ask_beat.ids.clear()  # as if its process had died: no more heartbeats
+    time.sleep(0.2)
+    second = _study(tmp_path)  # another process (worker) on the same study
+    again = second.ask(stale_after=0.1)
+    assert (again.number, again.params) == (lost.number, lost.params)
+    assert second.tell(again, 0.5) == "complete"
+    with pytest.raises(ObjectiveError, match="re-queued after its heartbeat stopped"):
+        first.tell(lost, 0.1)  # the late answer is dropped
+    row = Project(tmp_path).trials("q").iloc[0]
+    assert (row["value"], row["attempts"], len(Project(tmp_path).trials("q"))) == (0.5, 2, 1)
+
+
 def _spawn(*args):
     env = {**os.environ, "PYTHONPATH": str(HERE.parents[1])}
     return subprocess.Popen([sys.executable, str(HERE / "_run_objective.py"), *map(str, args)],
@@ -282,7 +297,7 @@ def test_successive_halving_passes_each_rung_its_budget(tmp_path):
     assert best["budget_seen"] == 9 and best["epochs"] == 9 and best["rung"] == 2
     # the survivor is the configuration best at the first rung
     first = {n: quadratic_loss(p["lr"], p["beta"]) for n, p in
-             zip(frame["number"], result.trials["params"])}
+             zip(frame["number"], result.trials["params"], strict=True)}
     assert best["number"] == min(first, key=first.get)
     assert sorted(frame["epochs"]) == [1] * 6 + [3] * 2 + [9]
     assert result.total_epochs == 6 * 1 + 2 * (1 + 3) + (1 + 3 + 9)
