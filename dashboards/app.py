@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from app_pages import _common as common
 
 import mlstrat
-from app_pages import _common as common
 from mlstrat.store import StoreError
 
 st.set_page_config(page_title="mlstrat", page_icon=":material/insights:", layout="wide")

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from sklearn.base import is_regressor
 
 from mlstrat.diagnose import (

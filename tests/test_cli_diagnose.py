@@ -48,7 +48,8 @@ def test_splits_command_mismatched_case(capsys):
     plan = json.loads(capsys.readouterr().out)
     assert plan["sizes"]["dev"] == plan["sizes"]["test"] == 5000
     assert plan["sizes"]["train"] + plan["sizes"]["train_dev"] == 510_000
-    assert plan["composition"]["dev"] == {"target": 5000} or plan["composition"]["dev"].get("source", 0) == 0
+    dev = plan["composition"]["dev"]
+    assert dev == {"target": 5000} or dev.get("source", 0) == 0
 
 
 def test_diagnose_from_a_predictions_csv(tmp_path, capsys):

@@ -141,7 +141,7 @@ def choose_run(runs: pd.DataFrame, *, page: str, label: str = "Run") -> int:
     choice is shared by the pages through ``st.session_state["chosen_run"]``
     (a widget's own state is dropped when another page runs)."""
     ids = [int(i) for i in runs["id"].tolist()][::-1]
-    names = dict(zip(runs["id"].astype(int), runs["name"].astype(str)))
+    names = dict(zip(runs["id"].astype(int), runs["name"].astype(str), strict=True))
     chosen = st.session_state.get(CHOSEN_RUN)
     if chosen is None and str(st.query_params.get("run", "")).isdigit():
         chosen = int(st.query_params["run"])  # a link to one run: ?run=3

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-
 from app_pages import _common as common
+
 from mlstrat.baseline import RunComparison, compare_runs
 from mlstrat.tracking import diagnosis_of_run
 
@@ -41,7 +41,7 @@ def _compare(path: str, rev: int, run_a: int, run_b: int,
 
 
 ids = [int(i) for i in runs["id"].tolist()][::-1]  # newest first
-names = dict(zip(runs["id"].astype(int), runs["name"].astype(str)))
+names = dict(zip(runs["id"].astype(int), runs["name"].astype(str), strict=True))
 
 
 def _label(i: int) -> str:
@@ -110,11 +110,11 @@ def _colour(frame):
 what = "error" if comparison.is_rate else f"{comparison.metric} (target units)"
 rungs = pd.DataFrame([{"rung": f"{r['label']} {what}", **shown} for r, shown in zip(
     comparison.rungs, _shown(comparison.rungs, comparison.format_value,
-                             comparison.format_change))])
+                             comparison.format_change), strict=True)])
 gaps = pd.DataFrame([{"gap": g["label"], **shown, "moved?": g["moved"] or "-"}
                      for g, shown in zip(comparison.gaps, _shown(
                          comparison.gaps, comparison.format_change,
-                         comparison.format_change))])
+                         comparison.format_change), strict=True)])
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Errors per split")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-
 from app_pages import _common as common
+
 from mlstrat.errors import Session, TagImportError, new_session
 
 PAGE_SIZE = 50
@@ -124,7 +124,7 @@ with st.expander("Start a new session from a run's dev predictions",
     else:
         with st.form("new_session"):
             ids = runs["id"].astype(int).tolist()[::-1]
-            names = dict(zip(runs["id"].astype(int), runs["name"]))
+            names = dict(zip(runs["id"].astype(int), runs["name"], strict=True))
             run_id = st.selectbox("Run", ids, format_func=lambda i: f"#{i} {names[i]}")
             n = st.number_input("Errors to sample for review", min_value=1, value=100)
             if st.form_submit_button("Start the session"):
@@ -141,7 +141,7 @@ if sessions.empty:
     st.stop()
 
 sids = sessions["id"].astype(int).tolist()[::-1]
-labels = dict(zip(sessions["id"].astype(int), sessions["name"]))
+labels = dict(zip(sessions["id"].astype(int), sessions["name"], strict=True))
 wanted = st.session_state.get("error_session")
 sid = st.selectbox("Session", sids, index=sids.index(wanted) if wanted in sids else 0,
                    format_func=lambda i: f"#{i} {labels[i]}", key="error_session_select")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-
 from app_pages import _common as common
+
 from mlstrat.baseline import ROLES, ProgressEvent, baseline, infer_roles, read_table
 
 #: largest upload read (the server's own limit is larger)
@@ -269,7 +269,7 @@ edited = st.data_editor(
     column_config={"role": st.column_config.SelectboxColumn(
         "role", options=list(ROLES), required=True)})
 overrides = {str(name): str(role) for name, role, before in
-             zip(inferred["name"], edited["role"], inferred["role"])
+             zip(inferred["name"], edited["role"], inferred["role"], strict=True)
              if role is not None and role != before}
 if overrides:
     st.caption("Your changes: " + ", ".join(f"{k} -> {v}" for k, v in overrides.items()))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import streamlit as st
-
 from app_pages import _common as common
+
 from mlstrat.tracking import diagnosis_of_run
 
 st.title("Overview")

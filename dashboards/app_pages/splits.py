@@ -7,10 +7,10 @@ import hashlib
 
 import pandas as pd
 import streamlit as st
-
 from app_pages import _common as common
-from mlstrat.predictions import read_features_csv, sample_per_split
+
 from mlstrat import charts
+from mlstrat.predictions import read_features_csv, sample_per_split
 from mlstrat.splits import compare_distributions, suggest_splits
 
 st.title("Splits")

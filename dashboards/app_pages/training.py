@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import streamlit as st
-
 from app_pages import _common as common
-from mlstrat.curves import LearningCurve, early_stopping_epoch
+
 from mlstrat import charts
+from mlstrat.curves import LearningCurve, early_stopping_epoch
 
 st.title("Training")
 proj = common.project()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-
 from app_pages import _common as common
+
 from mlstrat.metrics import OPERATORS
 from mlstrat.tuning import StudyResult
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import streamlit as st
-
 from app_pages import _common as common
+
 from mlstrat.predictions import diagnose_frames, read_predictions_csv
 
 st.title("Upload predictions")

@@ -5,11 +5,12 @@ only when the change is beyond noise: the two runs' gap intervals do not
 overlap (two 95% intervals that miss each other differ at well under the 5%
 level, so this never calls noise a move; it can miss a small real change).
 Rungs and gaps are in the ladders' units: percent and points for error rates,
-the target's units for a regression (RMSE). The dev difference is tested *paired*, on the examples both runs
-predicted: exact McNemar on the discordant pairs for an error rate
-(``stats.mcnemar_test``), a paired t-test on the squared errors for
-regression. Examples are matched by id; when the two dev sets differ (another
-split seed, other rows), the comparison says so instead of testing.
+the target's units for a regression (RMSE). The dev difference is tested
+*paired*, on the examples both runs predicted: exact McNemar on the
+discordant pairs for an error rate (``stats.mcnemar_test``), a paired t-test
+on the squared errors for regression. Examples are matched by id; when the
+two dev sets differ (another split seed, other rows), the comparison says so
+instead of testing.
 
 Examples
 --------

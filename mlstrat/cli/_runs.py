@@ -48,7 +48,8 @@ def describe_run(record) -> str:
     for split in dict.fromkeys([*record.errors, *rungs]):
         value = out["values"].get(split, "-")
         size = record.sizes.get(split)
-        line = f"  {RUNG_LABELS.get(split, split):<10} {word} {value}" + (f"  (n = {size:,})" if size else "")
+        line = f"  {RUNG_LABELS.get(split, split):<10} {word} {value}"
+        line += f"  (n = {size:,})" if size else ""
         if split in rungs:
             line += f"  95% interval {rungs[split]}"
         lines.append(line)

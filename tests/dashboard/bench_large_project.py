@@ -41,9 +41,10 @@ def _timed(label: str, fn):
 
 
 def main(n: int = 100_000) -> None:
+    from streamlit.testing.v1 import AppTest
+
     import mlstrat
     from mlstrat.errors import new_session
-    from streamlit.testing.v1 import AppTest
 
     folder = Path(tempfile.mkdtemp()) / "large"
     mlstrat.open_project(folder).close()

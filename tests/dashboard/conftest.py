@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+
 from tests.dashboard.dashboard_project import APP, build_small_project
 
 

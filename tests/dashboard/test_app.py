@@ -235,7 +235,7 @@ def test_split_calculator_handles_the_mismatched_case(app):
     at.number_input(key="splits_n").set_value(500_000).run()
     assert not at.exception
     plan = at.dataframe[0].value
-    sizes = dict(zip(plan["split"], plan["size"]))
+    sizes = dict(zip(plan["split"], plan["size"], strict=True))
     assert sizes == {"train": 505_000, "train_dev": 5_000, "dev": 5_000, "test": 5_000}
     assert "mismatched distributions" in texts(at)
 
@@ -391,7 +391,6 @@ def test_training_shows_history_early_stopping_and_learning_curve(app, small_pro
 # --------------------------------------------------------------------- tuning
 def test_tuning_choice_follows_the_constraints_typed_on_the_page(app, small_project):
     from mlstrat.tuning import StudyResult
-
     from tests.dashboard.dashboard_project import STUDY
 
     proj = mlstrat.open_project(small_project)

@@ -8,6 +8,7 @@ import shutil
 import time
 
 import pytest
+
 from tests.dashboard.dashboard_project import APP
 
 pytest.importorskip("playwright", reason="pip install -e '.[dev]' installs playwright")
