@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -24,11 +25,17 @@ HISTORY_KEYS = ("epoch", "loss", "error", "val_loss", "val_error",
 class Callback:
     """Base class; override the hooks you need."""
 
-    model = None
+    model: Any = None  # duck-typed: get_weights, set_weights, stop_training
 
     def set_model(self, model):
         """Attach the model being trained."""
         self.model = model
+
+    def _attached_model(self) -> Any:
+        if self.model is None:
+            raise RuntimeError(f"{type(self).__name__} is not attached to a model; call "
+                               "set_model(model) first (Sequential.fit does).")
+        return self.model
 
     def on_train_begin(self, logs=None):
         """Called once before the first epoch."""
@@ -144,20 +151,20 @@ class EarlyStopping(Callback):
         if epoch - self._first_epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
-            self.best_weights = self.model.get_weights()
+            self.best_weights = self._attached_model().get_weights()
         self.wait += 1
         if current + self.min_delta < self.best:
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = self.model.get_weights()
+                self.best_weights = self._attached_model().get_weights()
             return
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
-            self.model.stop_training = True
+            self._attached_model().stop_training = True
 
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+            self._attached_model().set_weights(self.best_weights)
 
     @property
     def best_value(self):
@@ -193,14 +200,17 @@ class ProgressBar(Callback):
         self._bar = None
 
     def on_train_begin(self, logs=None):
+        self._bar = self._new_bar()
+
+    def _new_bar(self):
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(total=self.total, unit="epoch", file=self.stream or sys.stderr,
-                         dynamic_ncols=True, leave=True)
+        return tqdm(total=self.total, unit="epoch", file=self.stream or sys.stderr,
+                    dynamic_ncols=True, leave=True)
 
     def on_epoch_end(self, epoch, logs=None):
         if self._bar is None:  # used without on_train_begin
-            self.on_train_begin()
+            self._bar = self._new_bar()
         metrics = {}
         for key in HISTORY_KEYS[1:-1]:
             value = (logs or {}).get(key)

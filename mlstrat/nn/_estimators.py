@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -24,6 +25,12 @@ MONITORS = {"val_loss": "min", "val_error": "min", "loss": "min", "error": "min"
 
 class _BaseNeuralNet(BaseEstimator):
     """Shared hyperparameters, validation and the training loop of the estimators."""
+
+    # learned in fit (declared for type checkers; set on the instance only)
+    _rng: np.random.Generator
+    _n_outputs: int
+    _y_ndim: int
+    _target_options: ClassVar[dict[str, bool]] = {}
 
     def __init__(self, hidden_layer_sizes=(100,), *, activation="relu", optimizer="adam",
                  learning_rate=1e-3, batch_size=200, max_epochs=200, l2=0.0, l1=0.0,
@@ -69,7 +76,7 @@ class _BaseNeuralNet(BaseEstimator):
         if isinstance(sizes, numbers.Integral):
             sizes = (sizes,)
         if not isinstance(sizes, (tuple, list)) or not all(
-                isinstance(h, numbers.Integral) and h > 0 for h in sizes):
+                isinstance(h, numbers.Integral) and int(h) > 0 for h in sizes):
             fail(owner, "hidden_layer_sizes", "a tuple of positive ints such as (100,)",
                  self.hidden_layer_sizes)
         check_choice(owner, "activation", self.activation, HIDDEN_ACTIVATIONS)
@@ -112,7 +119,9 @@ class _BaseNeuralNet(BaseEstimator):
 
     # --------------------------------------------------------------- building
     def _build_model(self, sizes, n_features, n_outputs, rng):
-        layers = [Dropout(self.input_dropout)] if self.input_dropout else []
+        layers: list[Dense | Dropout] = []
+        if self.input_dropout:
+            layers.append(Dropout(self.input_dropout))
         for units in sizes:
             layers.append(Dense(units, self.activation, l2=self.l2, l1=self.l1))
             if self.dropout:
@@ -298,7 +307,7 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
     (2, 3)
     """
 
-    _target_options = {}
+    classes_: np.ndarray
 
     def _prepare_targets(self, y, continuing, classes):
         check_classification_targets(y)
@@ -360,7 +369,7 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     True
     """
 
-    _target_options = {"multi_output": True, "y_numeric": True}
+    _target_options: ClassVar[dict[str, bool]] = {"multi_output": True, "y_numeric": True}
 
     def _prepare_targets(self, y, continuing, classes):
         y = np.asarray(y, dtype=DTYPES[self.dtype])

@@ -29,8 +29,8 @@ class GradientCheckResult:
     difference: float
     verdict: str
     layer_differences: list = field(default_factory=list)
-    gradient: np.ndarray = None
-    approx: np.ndarray = None
+    gradient: np.ndarray | None = None
+    approx: np.ndarray | None = None
 
 
 def _ratio(g, approx):

@@ -101,6 +101,7 @@ def save_model(model: Sequential | NeuralNetClassifier | NeuralNetRegressor,
     >>> np.array_equal(load_model(path).predict_proba(X), model.predict_proba(X))
     True
     """
+    config: dict[str, Any]
     if isinstance(model, Sequential):
         net, config = model, {"kind": "Sequential"}
     else:

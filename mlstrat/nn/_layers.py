@@ -76,7 +76,7 @@ class Dropout:
     """
 
     def __init__(self, rate):
-        if not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
+        if not isinstance(rate, numbers.Real) or not 0 <= float(rate) < 1:
             fail("Dropout", "rate", "a float in [0, 1)", rate)
         self.rate = float(rate)
 

@@ -16,7 +16,22 @@ categorical cross-entropy which also accepts a vector of class indices.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
+
+
+class Loss(Protocol):
+    """What the network needs of a loss (see the module docstring)."""
+
+    activation: str
+    fuses_activation: bool
+
+    def value(self, Z: np.ndarray, A: np.ndarray | None, Y: np.ndarray) -> float: ...
+
+    def delta(self, Z: np.ndarray, A: np.ndarray, Y: np.ndarray) -> np.ndarray: ...
+
+    def error(self, A: np.ndarray, Y: np.ndarray) -> float: ...
 
 
 def _class_indices(Y):
@@ -108,7 +123,7 @@ class MeanSquaredError:
         return float(np.mean(D * D))
 
 
-LOSSES = {
+LOSSES: dict[str, Loss] = {
     "binary_crossentropy": BinaryCrossEntropy(),
     "categorical_crossentropy": CategoricalCrossEntropy(),
     "mse": MeanSquaredError(),

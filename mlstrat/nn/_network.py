@@ -17,7 +17,7 @@ from mlstrat.nn._exceptions import DivergenceWarning
 from mlstrat.nn._init import INITIALIZERS, resolve_initializer
 from mlstrat.nn._layers import Dense, Dropout
 from mlstrat.nn._losses import LOSSES, default_loss
-from mlstrat.nn._optimizers import get_optimizer
+from mlstrat.nn._optimizers import Optimizer, get_optimizer
 from mlstrat.nn._regularizers import add_penalty_gradient, penalty
 from mlstrat.nn._schedules import get_schedule
 from mlstrat.nn._validation import check_choice, check_finite_rows, check_number
@@ -33,8 +33,10 @@ def make_rng(random_state):
         return random_state
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(2**31 - 1))
-    if random_state is None or isinstance(random_state, numbers.Integral):
-        return np.random.default_rng(random_state)
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, numbers.Integral):
+        return np.random.default_rng(int(random_state))
     raise TypeError(f"random_state must be None, an int or a numpy Generator; "
                     f"got {type(random_state).__name__}.")
 
@@ -91,10 +93,10 @@ class Sequential:
         self.built = False
         self.stop_training = False
         self.history = History()
-        self.norm_mean_ = None
-        self.norm_scale_ = None
+        self.norm_mean_: np.ndarray | None = None
+        self.norm_scale_: np.ndarray | None = None
         self._epoch = 0
-        self._optimizer = None
+        self._optimizer: Optimizer | None = None
         if input_dim is not None:
             self.build(input_dim)
 
@@ -144,7 +146,11 @@ class Sequential:
         total = sum(a * b + b for a, b in pairwise(sizes))
         self._params = np.zeros(total, dtype=self._dtype)
         self._grads = np.zeros(total, dtype=self._dtype)
-        self._W, self._b, self._gW, self._gb, self._scratch = [], [], [], [], []
+        self._W: list[np.ndarray] = []
+        self._b: list[np.ndarray] = []
+        self._gW: list[np.ndarray] = []
+        self._gb: list[np.ndarray] = []
+        self._scratch: list[np.ndarray] = []
         offset = 0
         for n_in, n_out in pairwise(sizes):
             for buf, views in ((self._params, (self._W, self._b)),
@@ -508,7 +514,7 @@ class Sequential:
 
     def _run_epoch(self, X, Y, val, schedule, batch_size, shuffle):
         started = perf_counter()
-        optimizer = self._optimizer
+        optimizer = self._require_optimizer()
         lr = float(schedule(optimizer.learning_rate, self._epoch))
         n = X.shape[0]
         size = n if batch_size is None else min(batch_size, n)
@@ -534,9 +540,15 @@ class Sequential:
                 "val_loss": val_loss, "val_error": val_error, "learning_rate": lr,
                 "seconds": perf_counter() - started}
 
+    def _require_optimizer(self) -> Optimizer:
+        if self._optimizer is None:  # fit sets it before the first epoch
+            raise RuntimeError("Sequential has no optimizer: train it with fit(), which "
+                               "sets one, before running an epoch.")
+        return self._optimizer
+
     def _diverged(self, snapshot, lr):
         self._params[...] = snapshot
-        self._optimizer.reset()
+        self._require_optimizer().reset()
         self.stop_training = True
         warnings.warn(
             f"Training diverged in epoch {self._epoch + 1} (non-finite loss or weights "
@@ -645,7 +657,7 @@ class Sequential:
         twin = Sequential(self.layers, input_dim=self.input_dim_, loss=self.loss,
                           random_state=0, dtype=dtype)
         twin.set_weights(self.get_weights())
-        if self.norm_mean_ is not None:
+        if self.norm_mean_ is not None and self.norm_scale_ is not None:
             twin.set_normalization(self.norm_mean_.astype(np.float64),
                                    self.norm_scale_.astype(np.float64))
         return twin

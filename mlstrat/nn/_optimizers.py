@@ -7,6 +7,8 @@ parameters' dtype.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from mlstrat.nn._validation import check_choice, check_number
@@ -129,7 +131,8 @@ class Adam(Optimizer):
         params -= scratch
 
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSprop, "adam": Adam}
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum,
+                                           "rmsprop": RMSprop, "adam": Adam}
 
 
 def get_optimizer(optimizer, **kwargs):
@@ -142,5 +145,5 @@ def get_optimizer(optimizer, **kwargs):
         return optimizer
     check_choice("fit", "optimizer", optimizer, OPTIMIZERS)
     cls = OPTIMIZERS[optimizer]
-    names = cls.__init__.__code__.co_varnames[1:cls.__init__.__code__.co_argcount]
+    names = inspect.signature(cls).parameters
     return cls(**{k: v for k, v in kwargs.items() if k in names})

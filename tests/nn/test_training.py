@@ -113,6 +113,14 @@ def test_early_stopping_without_validation_data_is_a_clear_error():
         model.fit(X, Y_BIN, epochs=2, callbacks=[EarlyStopping(monitor="val_error")])
 
 
+def test_early_stopping_used_outside_fit_names_set_model():
+    es = EarlyStopping(monitor="loss", patience=0, restore_best_weights=False)
+    es.on_train_begin()
+    es.on_epoch_end(1, {"loss": 1.0})  # improvement: no model needed yet
+    with pytest.raises(RuntimeError, match=r"not attached to a model; call set_model"):
+        es.on_epoch_end(2, {"loss": 2.0})  # patience spent: must stop a model
+
+
 # -------------------------------------------------------- divergence etc.
 def test_divergence_warns_and_keeps_finite_weights():
     model = Sequential([Dense(16, "relu"), Dense(1, "sigmoid")], random_state=0)
