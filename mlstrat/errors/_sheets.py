@@ -31,21 +31,14 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
-import re
-import zipfile
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.filters import AutoFilter
 
 from mlstrat._errors import MlstratError
 from mlstrat._files import (
@@ -57,7 +50,15 @@ from mlstrat._files import (
     check_xlsx,
 )
 from mlstrat._text import quote
+from mlstrat.errors import _xlsx, _xlsx_openpyxl
 from mlstrat.errors._session import _features_frame, tag_table
+from mlstrat.errors._xlsx import (
+    FORMULA_STARTS,
+    Cell,
+    SheetSpec,
+    Validation,
+    column_letter,
+)
 from mlstrat.store._sessions import RESERVED_COLUMNS, check_category_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,7 +74,6 @@ MAX_TEXT = 300
 TAG_MARK = "x"
 TRUE_TEXT = frozenset({"x", "1", "true", "yes", "y"})
 FALSE_TEXT = frozenset({"", "0", "false", "no", "n"})
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_REPORTED = 20
 _GUARD_FIRST = frozenset(FORMULA_STARTS) | {"'"}
 
@@ -105,47 +105,46 @@ def unguard_text(text: str) -> str:
     return text[1:] if _is_guarded(text) else text
 
 
-_OOXML_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_OOXML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]")
-_OOXML_CODE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-
-
-def ooxml_escape(text: str) -> str:
-    r"""Text for an XLSX cell: control characters (a CR included, which XML would
-    turn into LF) as OOXML ``_xHHHH_`` codes, a literal ``_xHHHH_`` protected.
-
-    Examples
-    --------
-    >>> ooxml_escape("a\rb")
-    'a_x000D_b'
-    >>> ooxml_unescape(ooxml_escape("_x0041_ and \r")) == "_x0041_ and \r"
-    True
-    """
-    text = _OOXML_ESCAPED.sub(r"_x005F_\1", text)
-    return _OOXML_CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
-
-
-def ooxml_unescape(text: str) -> str:
-    """Undo :func:`ooxml_escape` (as Excel does when it reads a cell)."""
-    return _OOXML_CODE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
-
-
 def _is_guarded(text: str) -> bool:
     return len(text) > 1 and text[0] == "'" and (text[1] in FORMULA_STARTS or text[1] == "'")
 
 
 # -- export ----------------------------------------------------------------------------
-def export_session(session: Session, path: str | Path) -> Path:
+XLSX_WRITERS: dict[str, Callable[[list[SheetSpec], IO[bytes]], None]] = {
+    "mlstrat": _xlsx.write_workbook,
+    "openpyxl": _xlsx_openpyxl.write_workbook,
+}
+XLSX_READERS: dict[str, Callable[[Path, tuple[str, ...]],
+                                 tuple[list[str], dict[str, list[list[Any]]]]]] = {
+    "calamine": _xlsx.read_workbook,
+    "openpyxl": _xlsx_openpyxl.read_workbook,
+}
+
+
+def export_session(session: Session, path: str | Path, *, engine: str = "mlstrat") -> Path:
     """Write the session's review sheet to ``path`` (``.xlsx`` or ``.csv``), atomically.
 
     The sheet is written to a temporary file in the same folder, fsynced, then
     renamed over ``path`` (:func:`mlstrat._files.atomic_write`): a kill at any
     moment leaves the previous sheet or the new one, never a truncated file.
+
+    Parameters
+    ----------
+    session : Session
+        The error-analysis session.
+    path : str or Path
+        The file to write; its suffix chooses the format.
+    engine : {'mlstrat', 'openpyxl'}, default='mlstrat'
+        The XLSX writer: mlstrat's streaming writer, or openpyxl's write-only
+        workbook (about ten times slower; the same sheet). Ignored for CSV.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ValueError(f"Export to .xlsx or .csv; got {path.name!r}.")
+    if engine not in XLSX_WRITERS:
+        raise ValueError(f"The 'engine' parameter of export_session must be one of "
+                         f"{sorted(XLSX_WRITERS)}. Got {engine!r} instead.")
     if path.is_dir():
         raise ValueError(f"Cannot export to {str(path)!r}: it is a folder. Give a file "
                          "name such as review.xlsx.")
@@ -156,7 +155,7 @@ def export_session(session: Session, path: str | Path) -> Path:
         if suffix == ".csv":
             _write_csv(table, handle, session.id, snap["revision"])
         else:
-            _write_xlsx(table, handle, session, snap)
+            XLSX_WRITERS[engine](workbook_spec(table, session, snap), handle)
     return path
 
 
@@ -199,7 +198,7 @@ def _write_csv(table: pd.DataFrame, handle: IO[bytes], session_id: int, revision
     writer.writerow([*table.columns, REVISION_COLUMN])
     columns = [[_csv_cell(v) for v in table[c].tolist()] for c in table.columns]
     columns.append([f"{session_id}:{revision}"] * len(table))
-    writer.writerows(zip(*columns))
+    writer.writerows(zip(*columns, strict=True))
     fh.flush()
     fh.detach()  # the caller fsyncs and closes the binary handle
 
@@ -214,134 +213,121 @@ def _csv_cell(value: Any) -> str:
     return guard_text(str(value))
 
 
-def _write_xlsx(table: pd.DataFrame, handle: IO[bytes], session: Session, snap: dict) -> None:
+# -- the workbook, described once for every engine ------------------------------------
+def workbook_spec(table: pd.DataFrame, session: Session, snap: dict) -> list[SheetSpec]:
+    """The three sheets of an XLSX export: data, live summary, hidden metadata."""
     rec = session.record
     cats = snap["categories"]["name"].tolist()
-    n = len(table)
-    wb = Workbook(write_only=True)
-    data = wb.create_sheet(DATA_SHEET)
-    _fill_data_sheet(data, table, cats)
-    summary = wb.create_sheet(SUMMARY_SHEET)
     label = snap["categories"].loc[snap["categories"]["builtin"], "name"]
-    _fill_summary_sheet(summary, table, cats, n, rec,
-                        None if label.empty else str(label.iloc[0]))
-    meta = wb.create_sheet(META_SHEET)
-    meta.sheet_state = "hidden"
-    for key, value in (("format", FORMAT_VERSION), ("session_id", session.id),
-                       ("revision", snap["revision"]), ("session_name", rec["name"]),
-                       ("exported_at", _dt.datetime.now(_dt.timezone.utc).isoformat())):
-        meta.append([key, _text_cell(meta, value) if isinstance(value, str) else value])
-    wb.save(handle)
+    meta = SheetSpec(META_SHEET, hidden=True, rows=[
+        [key, value] for key, value in (
+            ("format", FORMAT_VERSION), ("session_id", session.id),
+            ("revision", snap["revision"]), ("session_name", rec["name"]),
+            ("exported_at", _dt.datetime.now(_dt.UTC).isoformat()))])
+    return [_data_sheet(table, cats),
+            _summary_sheet(table, cats, rec, None if label.empty else str(label.iloc[0])),
+            meta]
 
 
-def _text_cell(ws: Any, value: str, bold: bool = False) -> WriteOnlyCell:
-    """A cell holding ``value`` as text, never as a formula."""
-    cell = WriteOnlyCell(ws, value=ooxml_escape(value))
-    cell.data_type = "s"
-    if value.startswith(FORMULA_STARTS):
-        cell.quotePrefix = True
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
-def _fill_data_sheet(ws: Any, table: pd.DataFrame, cats: list[str]) -> None:
+def _data_sheet(table: pd.DataFrame, cats: list[str]) -> SheetSpec:
     ncol, n = len(table.columns), len(table)
-    last = get_column_letter(ncol)
-    ws.freeze_panes = "B2"
-    ws.auto_filter = AutoFilter(ref=f"A1:{last}{n + 1}")
-    for j, col in enumerate(table.columns, 1):
-        width = 30 if col == "note" else max(8, min(24, len(str(col)) + 2))
-        ws.column_dimensions[get_column_letter(j)].width = width
-    dv = DataValidation(type="list", formula1=f'"{TAG_MARK}"', allow_blank=True,
-                        showErrorMessage=True, errorTitle="Tag cell",
-                        error=f"Type {TAG_MARK} to tag this example with the category, "
-                              "or leave the cell blank.",
-                        promptTitle="Tag", prompt=f"{TAG_MARK} = tagged, blank = not")
-    dv.showInputMessage = True
-    first_cat = table.columns.get_loc(cats[0]) + 1 if cats else None
-    if cats and n:
-        a = get_column_letter(first_cat)
-        b = get_column_letter(first_cat + len(cats) - 1)
-        dv.add(f"{a}2:{b}{n + 1}")
-        ws.data_validations.append(dv)
-    ws.append([_text_cell(ws, str(c), bold=True) for c in table.columns])
     text_cols = [table[c].dtype == object or str(table[c].dtype) in ("string", "str")
                  or c in ("id", "y_true", "y_pred") for c in table.columns]
-    columns = [[_xlsx_value(ws, v, is_text) for v in table[c].tolist()]
-               for c, is_text in zip(table.columns, text_cols)]
-    for row in zip(*columns):
-        ws.append(row)
+    spec = SheetSpec(
+        DATA_SHEET, rows=[[Cell(str(c), style="bold") for c in table.columns]],
+        body=[_body_column(table[c].tolist(), is_text)
+              for c, is_text in zip(table.columns, text_cols, strict=True)],
+        text_columns=text_cols, freeze="B2",
+        autofilter=f"A1:{column_letter(ncol)}{n + 1}",
+        widths={j: 30 if c == "note" else max(8, min(24, len(str(c)) + 2))
+                for j, c in enumerate(table.columns, 1)})
+    if cats and n:
+        first = table.columns.get_loc(cats[0]) + 1
+        spec.validation = Validation(
+            sqref=f"{column_letter(first)}2:{column_letter(first + len(cats) - 1)}{n + 1}",
+            choices=(TAG_MARK,), error_title="Tag cell",
+            error=f"Type {TAG_MARK} to tag this example with the category, or leave the "
+                  "cell blank.",
+            prompt_title="Tag", prompt=f"{TAG_MARK} = tagged, blank = not")
+    return spec
 
 
-def _xlsx_value(ws: Any, value: Any, is_text: bool) -> Any:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+def _body_column(values: list[Any], is_text: bool) -> list[Any]:
+    """Cell values of one column: str or None (text), int/float/bool or None (numbers)."""
+    if is_text:
+        return [v if type(v) is str and v else _text_or_none(v) for v in values]
+    return [_number(v) for v in values]
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None or value is pd.NA or value == "" or (isinstance(value, float)
+                                                          and value != value):
         return None
+    return str(value.item() if isinstance(value, np.generic) else value)
+
+
+def _number(value: Any) -> Any:
     if isinstance(value, np.generic):
         value = value.item()
-    if is_text or isinstance(value, str):
-        text = ooxml_escape(str(value))
-        # only a cell needing the guard gets its own (slower) styled cell object
-        return _text_cell(ws, str(value)) if text.startswith(FORMULA_STARTS) else text
-    return value
+    if value is None or value is pd.NA or value == "" or (
+            isinstance(value, float) and not math.isfinite(value)):
+        return None
+    if isinstance(value, (bool, int, float)):
+        return value
+    return str(value)  # a value of another type is written as text (guarded)
 
 
-def _fill_summary_sheet(ws: Any, table: pd.DataFrame, cats: list[str], n: int,
-                        rec: dict, label: str | None) -> None:
+def _summary_sheet(table: pd.DataFrame, cats: list[str], rec: dict,
+                   label: str | None) -> SheetSpec:
     from mlstrat.stats import z_value  # scipy is slow to import: load it on use
 
-    letters = {c: get_column_letter(table.columns.get_loc(c) + 1) for c in cats}
-    bold = Font(bold=True)
-    ws.column_dimensions["A"].width = 34
-    for col in "BCDEFGH":
-        ws.column_dimensions[col].width = 13
+    n = len(table)
 
-    def title(text: str) -> WriteOnlyCell:
-        return _text_cell(ws, text, bold=True)
+    def title(text: str) -> Cell:
+        return Cell(text, style="bold")
 
-    def fmt(value: Any, number_format: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = number_format
-        return cell
+    def formula(text: str, style: str | None = None) -> Cell:
+        return Cell(text, "formula", style)
 
-    ws.append([title(f"Error analysis: {rec['name']}")])                           # 1
-    ws.append(["These numbers are formulas over the 'errors' sheet: they update "
-               f"as you tag ({TAG_MARK} = tagged)."])                                    # 2
-    ws.append(["dev examples", rec["n_examples"]])                                      # 3
-    ws.append(["dev errors", rec["n_errors"]])                                          # 4
-    ws.append(["dev error", fmt("=B4/B3", "0.00%")])                                    # 5
-    ws.append(["sampled errors", f"=COUNTA({DATA_SHEET}!A2:A{n + 1})"])                 # 6
-    ws.append(["z (95% Wilson interval)", round(z_value(0.95), 6)])                     # 7
-    ws.append([])                                                                       # 8
-    ws.append([title(h) for h in ("category", "count", "share", "share low",
-                                  "share high", "ceiling", "ceiling low",
-                                  "ceiling high")])                                     # 9
+    rows: list[list[Any]] = [
+        [title(f"Error analysis: {rec['name']}")],                                    # 1
+        ["These numbers are formulas over the 'errors' sheet: they update "
+         f"as you tag ({TAG_MARK} = tagged)."],                                        # 2
+        ["dev examples", rec["n_examples"]],                                           # 3
+        ["dev errors", rec["n_errors"]],                                               # 4
+        ["dev error", formula("=B4/B3", "pct2")],                                      # 5
+        ["sampled errors", formula(f"=COUNTA({DATA_SHEET}!A2:A{n + 1})")],             # 6
+        ["z (95% Wilson interval)", round(z_value(0.95), 6)],                          # 7
+        [],                                                                            # 8
+        [title(h) for h in ("category", "count", "share", "share low", "share high",
+                            "ceiling", "ceiling low", "ceiling high")],                # 9
+    ]
     first = 10
-    for i, cat in enumerate(cats):
-        r = first + i
-        col = letters[cat]
-        wil = ("(C{r}+$B$7^2/(2*$B$6){sign}$B$7*SQRT(C{r}*(1-C{r})/$B$6"
-               "+$B$7^2/(4*$B$6^2)))/(1+$B$7^2/$B$6)")
-        ws.append([
-            _text_cell(ws, cat),
-            f'=COUNTIF({DATA_SHEET}!{col}2:{col}{n + 1},"{TAG_MARK}")',
-            fmt(f"=IF($B$6=0,0,B{r}/$B$6)", "0.0%"),
-            fmt(f"=IF($B$6=0,0,MAX(0,{wil.format(r=r, sign='-')}))", "0.0%"),
-            fmt(f"=IF($B$6=0,1,MIN(1,{wil.format(r=r, sign='+')}))", "0.0%"),
-            fmt(f"=C{r}*$B$5", "0.00%"),
-            fmt(f"=D{r}*$B$5", "0.00%"),
-            fmt(f"=E{r}*$B$5", "0.00%"),
+    wil = ("(C{r}+$B$7^2/(2*$B$6){sign}$B$7*SQRT(C{r}*(1-C{r})/$B$6"
+           "+$B$7^2/(4*$B$6^2)))/(1+$B$7^2/$B$6)")
+    for r, cat in enumerate(cats, first):
+        col = column_letter(table.columns.get_loc(cat) + 1)
+        rows.append([
+            cat,
+            formula(f'=COUNTIF({DATA_SHEET}!{col}2:{col}{n + 1},"{TAG_MARK}")'),
+            formula(f"=IF($B$6=0,0,B{r}/$B$6)", "pct1"),
+            formula(f"=IF($B$6=0,0,MAX(0,{wil.format(r=r, sign='-')}))", "pct1"),
+            formula(f"=IF($B$6=0,1,MIN(1,{wil.format(r=r, sign='+')}))", "pct1"),
+            formula(f"=C{r}*$B$5", "pct2"),
+            formula(f"=D{r}*$B$5", "pct2"),
+            formula(f"=E{r}*$B$5", "pct2"),
         ])
-    ws.append([])
+    rows.append([])
     if label in cats:
         r = first + cats.index(label)
-        ws.append([title("Fix the labels?")])
-        ws.append(["overall dev error", fmt("=B5", "0.00%")])
-        ws.append(["errors due to incorrect labels", fmt(f"=F{r}", "0.00%")])
-        ws.append(["errors due to other causes", fmt(f"=B5-F{r}", "0.00%")])
-    ws.append([])
-    ws.append(["ceiling = dev error x share: the most dev error can fall if the "
-               "category is fully fixed. Categories are not exclusive."])
+        rows += [[title("Fix the labels?")],
+                 ["overall dev error", formula("=B5", "pct2")],
+                 ["errors due to incorrect labels", formula(f"=F{r}", "pct2")],
+                 ["errors due to other causes", formula(f"=B5-F{r}", "pct2")]]
+    rows += [[], ["ceiling = dev error x share: the most dev error can fall if the "
+                  "category is fully fixed. Categories are not exclusive."]]
+    widths: dict[int, float] = {1: 34, **{j: 13 for j in range(2, 9)}}
+    return SheetSpec(SUMMARY_SHEET, rows=rows, widths=widths)
 
 
 # -- import ----------------------------------------------------------------------------
@@ -411,18 +397,29 @@ class TagImportError(MlstratError):
 
 
 def import_tags(session: Session, path: str | Path, *, create_categories: bool = False,
-                by: str | None = None) -> ImportReport:
+                by: str | None = None, engine: str = "calamine") -> ImportReport:
     """Read a tagged ``.xlsx`` or ``.csv`` back into ``session``, atomically.
+
+    Parameters
+    ----------
+    engine : {'calamine', 'openpyxl'}, default='calamine'
+        The XLSX reader: python-calamine (Rust), or openpyxl's read-only workbook
+        (about ten times slower). A cell holding a formula is read as its last
+        computed value with calamine and as the formula's text with openpyxl.
+        Ignored for CSV.
 
     Raises
     ------
     TagImportError
         When the file, its header or any row is rejected; nothing is applied.
     """
+    if engine not in XLSX_READERS:
+        raise ValueError(f"The 'engine' parameter of import_tags must be one of "
+                         f"{sorted(XLSX_READERS)}. Got {engine!r} instead.")
     path = Path(path)
     report = ImportReport(path=str(path))
     try:
-        header, rows, stamp = _read_sheet(path)
+        header, rows, stamp = _read_sheet(path, engine)
         _check_stamp(stamp, session.id)
         plan = _plan(session, header, rows, create_categories, report)
     except _Refused as exc:
@@ -445,8 +442,8 @@ class _Refused(Exception):
     """The file as a whole cannot be imported (message says why)."""
 
 
-def _read_sheet(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]],
-                                     tuple[int, int] | None]:
+def _read_sheet(path: Path, engine: str = "calamine") -> tuple[
+        list[str], list[tuple[int, list[Any]]], tuple[int, int] | None]:
     if not path.exists():
         raise FileNotFoundError(f"No such file: {path}")
     if path.is_dir():
@@ -454,14 +451,14 @@ def _read_sheet(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]],
                        "`mlstrat errors export`.")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
+        return _read_xlsx(path, engine)
     if suffix == ".csv":
         return _read_csv(path)
     raise _Refused(f"{path.name} is not a spreadsheet mlstrat reads: give an .xlsx or .csv "
                    "file exported by `mlstrat errors export`.")
 
 
-def _read_xlsx(path: Path):
+def _read_xlsx(path: Path, engine: str):
     """Header, rows and stamp of the data sheet; every failure is a :class:`_Refused`.
 
     The archive is checked against the caps of :mod:`mlstrat._files` before any
@@ -473,55 +470,40 @@ def _read_xlsx(path: Path):
     except SpreadsheetError as exc:
         raise _Refused(str(exc)) from None
     try:
-        return _parse_xlsx(path)
-    except _Refused:
-        raise
-    except Exception as exc:  # openpyxl, lxml, zipfile and zlib raise many types
+        names, grids = XLSX_READERS[engine](path, (DATA_SHEET, META_SHEET))
+    except BaseException as exc:  # calamine, openpyxl, lxml, zipfile, zlib: many types
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise  # KeyboardInterrupt, SystemExit; a Rust panic is a damaged file
         detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
         raise _Refused(f"{path.name} is not a readable XLSX workbook: it is damaged "
                        f"({type(exc).__name__}{': ' + detail if detail else ''}). Export "
                        "the sheet again or save it again from your spreadsheet "
                        "program.") from None
+    if DATA_SHEET not in grids:
+        raise _Refused(f"{path.name} has no '{DATA_SHEET}' sheet (sheets: "
+                       f"{[quote(n) for n in names[:10]]}). Import the file "
+                       "`mlstrat errors export` wrote.")
+    grid = grids[DATA_SHEET]
+    header = [_header(v) for v in (grid[0] if grid else [])]
+    if len(header) > MAX_SHEET_COLUMNS:
+        raise _Refused(f"{path.name}: the '{DATA_SHEET}' sheet has {len(header):,} "
+                       f"columns; the limit is {MAX_SHEET_COLUMNS:,}.")
+    if len(grid) > MAX_SHEET_ROWS:
+        raise _Refused(f"{path.name}: the '{DATA_SHEET}' sheet has more than "
+                       f"{MAX_SHEET_ROWS:,} rows; the limit is {MAX_SHEET_ROWS:,}.")
+    rows = list(enumerate(grid[1:], start=2))
+    return header, rows, _xlsx_stamp(grids.get(META_SHEET), path)
 
 
-def _parse_xlsx(path: Path):
-    try:
-        wb = load_workbook(path, read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise _Refused(f"{path.name} is not a readable XLSX workbook ({exc}).") from None
-    try:
-        if DATA_SHEET not in wb.sheetnames:
-            raise _Refused(f"{path.name} has no '{DATA_SHEET}' sheet (sheets: "
-                           f"{[quote(n) for n in wb.sheetnames[:10]]}). Import the file "
-                           "`mlstrat errors export` wrote.")
-        stamp = _xlsx_stamp(wb, path)
-        it = wb[DATA_SHEET].iter_rows(values_only=True)
-        header = [_header(ooxml_unescape(v) if isinstance(v, str) else v)
-                  for v in next(it, ())]
-        if len(header) > MAX_SHEET_COLUMNS:
-            raise _Refused(f"{path.name}: the '{DATA_SHEET}' sheet has {len(header):,} "
-                           f"columns; the limit is {MAX_SHEET_COLUMNS:,}.")
-        rows = []
-        for i, r in enumerate(it, start=2):
-            if i > MAX_SHEET_ROWS:
-                raise _Refused(f"{path.name}: the '{DATA_SHEET}' sheet has more than "
-                               f"{MAX_SHEET_ROWS:,} rows; the limit is {MAX_SHEET_ROWS:,}.")
-            rows.append((i, [ooxml_unescape(v) if isinstance(v, str) else v for v in r]))
-    finally:
-        wb.close()
-    return header, rows, stamp
-
-
-def _xlsx_stamp(wb: Any, path: Path) -> tuple[int, int] | None:
-    if META_SHEET not in wb.sheetnames:
+def _xlsx_stamp(grid: list[list[Any]] | None, path: Path) -> tuple[int, int] | None:
+    if grid is None:
         return None
-    meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True)
-            if r and len(r) >= 2}
-    if meta.get("session_id") is None or meta.get("revision") is None:
+    meta = {r[0]: r[1] for r in grid if r and len(r) >= 2}
+    if _blank(meta.get("session_id")) or _blank(meta.get("revision")):
         return None
     try:
         return int(meta["session_id"]), int(meta["revision"])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise _Refused(f"{path.name}: the hidden '{META_SHEET}' sheet was edited (session_id "
                        f"{quote(meta['session_id'])}, revision {quote(meta['revision'])}); "
                        "leave it as exported.") from None
@@ -589,12 +571,15 @@ def _plan(session: Session, header: list[str], rows: list[tuple[int, list[Any]]]
     note_col = next((j for j in range(len(header)) if roles[j][0] == "note"), None)
     seen: dict[str, int] = {}
     tags, notes = [], []
+    width, headerless = len(header), not all(header)
     for rownum, values in rows:
-        values = values + [None] * (len(header) - len(values))
-        if all(_blank(v) for v in values):
+        if len(values) < width:
+            values = values + [None] * (width - len(values))
+        if _blank(values[id_col]) and all(_blank(v) for v in values):
             continue
         report.rows += 1
-        _reject_headerless(report, rownum, header, values)
+        if headerless or len(values) > width:
+            _reject_headerless(report, rownum, header, values)
         eid = _id_text(values[id_col])
         if not eid:
             _reject(report, rownum, "id", values[id_col], "the id is empty")
@@ -608,7 +593,9 @@ def _plan(session: Session, header: list[str], rows: list[tuple[int, list[Any]]]
                     f"not a sampled error of session {session.id}")
             continue
         for j, cat in tag_cols:
-            value = _tag_value(values[j])
+            value = _TAG_COMMON.get(values[j], _UNCOMMON)
+            if value is _UNCOMMON:
+                value = _tag_value(values[j])
             if value is None:
                 _reject(report, rownum, header[j], values[j],
                         f"a tag cell takes '{TAG_MARK}' or blank (also 1/TRUE/yes, "
@@ -636,7 +623,8 @@ def _columns(session: Session, header: list[str], create: bool,
                        "column must appear once.")
     cats = session.project.error_categories(session.id, include_merged=True)
     active = {n.casefold(): n for n in cats.loc[cats["merged_into"].isna(), "name"]}
-    merged = {n.casefold(): m for n, m in zip(cats["name"], cats["merged_into"]) if pd.notna(m)}
+    merged = {n.casefold(): m for n, m in zip(cats["name"], cats["merged_into"], strict=True)
+              if pd.notna(m)}
     feats = {str(f).casefold() for f in (session.record["settings"].get("features") or [])}
     fixed = {c.casefold() for c in RESERVED_COLUMNS}
     roles: list[tuple[str, str | None]] = []
@@ -667,7 +655,7 @@ def _columns(session: Session, header: list[str], create: bool,
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         raise _Refused(f"Unknown category column(s) [{shown}]{more}. Known categories: "
                        f"{list(active.values())}.{hint}")
-    present = {r[1].casefold() for r in roles if r[0] == "tag"}
+    present = {str(r[1]).casefold() for r in roles if r[0] == "tag"}
     report.untouched_categories = [n for k, n in active.items() if k not in present]
     return roles, new
 
@@ -701,13 +689,18 @@ def _id_text(value: Any) -> str:
     return str(value).strip()
 
 
+_UNCOMMON = object()
+_TAG_COMMON: dict[Any, bool] = {None: False, "": False, TAG_MARK: True,
+                                TAG_MARK.upper(): True}
+
+
 def _tag_value(value: Any) -> bool | None:
     if value is None:
         return False
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
-        return {1: True, 0: False}.get(value)
+        return True if value == 1 else False if value == 0 else None
     text = str(value).strip().casefold()
     if text in TRUE_TEXT:
         return True

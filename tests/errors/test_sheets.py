@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mlstrat.errors import BUILTIN_CATEGORY, TagImportError, guard_text, new_session, unguard_text
-from mlstrat.errors._sheets import ooxml_unescape
+from mlstrat.errors._xlsx import ooxml_unescape
 
 NASTY = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3", "@SUM(A1)", "\tTAB", "\rCR",
          "'=quoted", "'tis", "''", "plain"]
