@@ -194,3 +194,31 @@ def test_the_learning_curve_target_defaults_below_the_current_error(app, small_p
     assert not at.exception and not errors(at)
     target = at.number_input(key="lc_target").value
     assert 100 * curve.fit.c <= target < 100 * curve.dev_error[-1]
+
+
+def test_compare_two_regressions_in_the_target_units(app, small_project):
+    proj = mlstrat.open_project(small_project)
+    rng = np.random.default_rng(1)
+    ids = [str(i) for i in range(300)]
+    y = {s: rng.normal(50, 20, 300) for s in ("train", "dev")}
+    rmse = {}
+    for name, noise in (("A", 12.0), ("B", 4.0)):
+        preds = {s: (y[s], y[s] + rng.normal(scale=noise if s == "dev" else 2.0, size=300))
+                 for s in y}
+        d = diagnose_regression(preds)
+        rmse[name] = d.rates["dev"]
+        proj.log_run(name, diagnosis=d, errors={s: d.rates[s] for s in y},
+                     sizes={s: 300 for s in y}, metric="RMSE", predictions={
+                         s: pd.DataFrame({"id": ids, "y_true": t, "y_pred": p})
+                         for s, (t, p) in preds.items()})
+    at = app.run()
+    at.switch_page(COMPARE).run()
+    assert not at.exception and not errors(at), errors(at)
+    shown = {m.label: m for m in at.metric}
+    assert shown["RMSE of A (target units)"].value == f"{rmse['A']:.4g}"
+    b = shown["RMSE of B (target units)"]
+    assert b.value == f"{rmse['B']:.4g}" and b.proto.delta.startswith("-")
+    rungs = _frame(at, "compare_rungs").set_index("rung")
+    dev = rungs.loc["dev RMSE (target units)"]
+    assert dev[["A", "B"]].tolist() == [f"{rmse['A']:.4g}", f"{rmse['B']:.4g}"]
+    assert dev["B - A"].endswith("↓") and "%" not in "".join(rungs.to_numpy().ravel())
