@@ -89,3 +89,10 @@ def test_runs_list_says_not_enough_evidence_and_percent(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "outcome: not enough evidence yet" in out and "primary problem: none" in out
     assert "Next: Enlarge the train-dev" in out
+    from mlstrat.diagnose import diagnose
+
+    gap = diagnose(train=0.0, train_dev=1 / 21, dev=0.0,
+                   sizes={"train": 185, "train_dev": 21, "dev": 69}).gap("variance")
+    line = next(x for x in out.splitlines() if x.strip().startswith("variance "))
+    assert "+4.76 pt [" in line and "too small to tell" in line
+    assert f"about {gap.size_to_tell:,} examples in train-dev" in line

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from mlstrat.cli._common import open_project
-from mlstrat.diagnose import RUNG_LABELS
+from mlstrat.diagnose import RUNG_LABELS, VERDICTS, Diagnosis
 from mlstrat.tracking import diagnosis_of_run, run_outcome, runs_summary
 
 #: longest value shown in the configuration table
@@ -44,7 +44,8 @@ def describe_run(record) -> str:
     lines = [f"run {record.id}: {record.name}  ({record.created_at}, {record.status})"]
     if record.human_error is not None:
         lines.append(f"  human-level error: {out['human']}")
-    rungs = _rungs(record)
+    diagnosis = _diagnosis(record)
+    rungs = _rungs(diagnosis)
     for split in dict.fromkeys([*record.errors, *rungs]):
         value = out["values"].get(split, "-")
         size = record.sizes.get(split)
@@ -53,6 +54,7 @@ def describe_run(record) -> str:
         if split in rungs:
             line += f"  95% interval {rungs[split]}"
         lines.append(line)
+    lines.extend(_gaps(diagnosis))
     lines.append(f"  outcome: {out['outcome']}")
     lines.append(f"  primary problem: {out['problem'] if out['problem'] != '-' else 'none'}")
     if out["headline"]:
@@ -67,15 +69,37 @@ def describe_run(record) -> str:
     return "\n".join(lines)
 
 
-def _rungs(record) -> dict[str, str]:
-    """Split -> '[low, high]' from the run's diagnosis (empty when it has none)."""
+def _diagnosis(record) -> Diagnosis | None:
     try:
-        d, _ = diagnosis_of_run(record)
+        return diagnosis_of_run(record)[0]
     except ValueError:
+        return None
+
+
+def _rungs(d: Diagnosis | None) -> dict[str, str]:
+    """Split -> '[low, high]' from the run's diagnosis (empty when it has none)."""
+    if d is None:
         return {}
     return {r.name: f"[{d.format_value(r.low)}, {d.format_value(r.high)}]"
             for r in d.rungs if r.name in RUNG_LABELS and r.name != "human"
             and r.low is not None}
+
+
+def _gaps(d: Diagnosis | None) -> list[str]:
+    """Each gap with its interval and verdict in words; for a gap too small to
+    tell, the examples that would tell it from noise and where."""
+    if d is None or not d.gaps:
+        return []
+    lines = [f"  gaps ({d.confidence:.0%} intervals, verdicts after Holm's correction):"]
+    width = max(len(g.label) for g in d.gaps)
+    for g in d.gaps:
+        ci = "" if g.low is None else f" [{d.format_gap(g.low)}, {d.format_gap(g.high)}]"
+        line = f"    {g.label:<{width}} {d.format_gap(g.value)}{ci}  {VERDICTS[g.verdict]}"
+        if g.verdict == "too_small_to_tell" and g.size_to_tell:
+            sets = " and ".join(RUNG_LABELS[s] for s in g.enlarge) or "each set"
+            line += f": about {g.size_to_tell:,} examples in {sets} would tell"
+        lines.append(line)
+    return lines
 
 
 def config_table(config: dict[str, Any], prefix: str = "") -> list[str]:
