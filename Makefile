@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The demo project (built on first use) unless MLSTRAT_PROJECT=DIR names another.
 dashboard: $(STAMP)
-	$(PY) -m mlstrat.demo --ensure
-	$(PY) -m streamlit run dashboards/app.py --server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false
+	$(PY) -m mlstrat dashboard $(if $(MLSTRAT_PROJECT),--project "$(MLSTRAT_PROJECT)",)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -58,7 +58,19 @@ __all__ = [
 #: bump when the demo's contents change: ``--ensure`` then rebuilds it
 DEMO_VERSION = 2
 MARKER = "demo.json"
-DEFAULT_FOLDER = Path(__file__).resolve().parents[1] / "demo_project"
+
+
+def _default_folder() -> Path:
+    """demo_project/ at the repository root in a checkout; else ~/.mlstrat/demo_project
+    (``$MLSTRAT_HOME/demo_project``) for an installed package."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "mlstrat").is_dir():
+        return root / "demo_project"
+    home = os.environ.get("MLSTRAT_HOME")
+    return (Path(home) if home else Path.home() / ".mlstrat") / "demo_project"
+
+
+DEFAULT_FOLDER = _default_folder()
 #: human-level error on camera digits, the proxy for Bayes error
 HUMAN_ERROR = 0.01
 #: share of camera shots in the training distribution
@@ -364,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlstrat.demo", description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--project", default=str(DEFAULT_FOLDER),
-                        help="project folder (default: demo_project/ at the repo root)")
+                        help="project folder (default: demo_project/ at the repo root, "
+                             "or ~/.mlstrat/demo_project when installed)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--ensure", action="store_true",
                        help="build only if missing or incomplete (the default)")

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard, shipped in the wheel as ``mlstrat._dashboard``."""
