@@ -214,7 +214,8 @@ def _refusal(project: str, new: Mapping[str, Any], ids: list[int], why: str,
         detail = ("same target and columns but other rows or values: a new version of the "
                   "data? Pass allow_new_data=True (--allow-new-data) to add it anyway; "
                   "the two versions are then never compared")
-    return (f"{project[:1].upper()}{project[1:]} holds runs of another dataset (runs {_ids(ids)}; {detail}). "
+    return (f"{project[:1].upper()}{project[1:]} holds runs of another dataset "
+            f"(runs {_ids(ids)}; {detail}). "
             f"Nothing was written. Build the baselines of {what} in a project of its own, "
             f"e.g. --project {project_for(new.get('name') or 'data')}.")
 

@@ -220,7 +220,7 @@ class BaselineResult:
         order = {"warning": 0, "info": 1, "ok": 2}
         marks = {"warning": "!", "info": "-", "ok": "ok"}
         lines = ["Checks of the data"]
-        for kind, message, severity in sorted(self.checks, key=lambda c: order.get(c[2], 3)):
+        for _kind, message, severity in sorted(self.checks, key=lambda c: order.get(c[2], 3)):
             lines.append(f"  {marks.get(severity, '-'):>2} {message}")
         return "\n".join(lines)
 

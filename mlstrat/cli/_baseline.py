@@ -28,8 +28,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                     "infer column roles, split train/dev/test (train-dev with --domain),\n"
                     "check the data (repeated rows, classes, leaks), train baselines of\n"
                     "growing capacity, record them as runs (all at once), diagnose the best\n"
-                    "and open an error-analysis session. Run it again with one change to measure that\n"
-                    "change against the previous iteration (paired test on dev).",
+                    "and open an error-analysis session. Run it again with one change to\n"
+                    "measure that change against the previous iteration (paired test on dev).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", help="CSV, TSV, Parquet or XLSX file")
     p.add_argument("--target", required=True, metavar="COLUMN", help="column to predict")
