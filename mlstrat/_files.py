@@ -108,8 +108,9 @@ def atomic_write(path: str | os.PathLike, *, text: bool = False, encoding: str =
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _mode_for(path))
     try:
-        with os.fdopen(fd, "w" if text else "wb",
-                       **({"encoding": encoding, "newline": newline} if text else {})) as fh:
+        handle: IO[Any] = (os.fdopen(fd, "w", encoding=encoding, newline=newline) if text
+                           else os.fdopen(fd, "wb"))
+        with handle as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

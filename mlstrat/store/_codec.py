@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -66,5 +67,6 @@ def encode_floats(row: np.ndarray | None) -> bytes | None:
     return None if row is None else np.asarray(row, dtype="<f4").tobytes()
 
 
-def decode_floats(blob: bytes | None) -> np.ndarray | None:
-    return None if blob is None else np.frombuffer(blob, dtype="<f4").copy()
+def stack_floats(blobs: Iterable[bytes]) -> np.ndarray:
+    """Float rows (none missing) as one 2-D array, one row per blob."""
+    return np.vstack([np.frombuffer(blob, dtype="<f4") for blob in blobs])

@@ -276,6 +276,15 @@ class Database:
         return row[0] if row else 0
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid of the row an INSERT on ``cursor`` just made."""
+    rowid = cursor.lastrowid
+    if rowid is None:  # sqlite3 reports None only when no row was inserted
+        raise StoreError("The store did not report the id of the row just inserted; "
+                         "the transaction was rolled back.")
+    return int(rowid)
+
+
 def _statements(script: str) -> list[str]:
     """Split an SQL script into statements (our scripts hold no ';' in strings)."""
     return [s.strip() for s in script.split(";") if s.strip()]

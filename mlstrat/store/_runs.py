@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from mlstrat.store._codec import (
-    decode_floats,
     decode_labels,
     encode_floats,
     encode_labels,
     from_json,
     label_kind,
+    stack_floats,
     to_json,
 )
 from mlstrat.store._db import Database
@@ -321,7 +321,7 @@ class RunsMixin:
         frame["y_pred"] = decode_labels(frame["y_pred"].tolist(), kind)
         blobs = frame.pop("proba")
         if len(frame) and blobs.notna().all():
-            proba = np.vstack([decode_floats(b) for b in blobs])
+            proba = stack_floats(blobs)
             names = from_json(classes) or list(range(proba.shape[1]))
             for j, cls in enumerate(names[: proba.shape[1]]):
                 frame[f"proba_{cls}"] = proba[:, j]

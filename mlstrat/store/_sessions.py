@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstrat.store._codec import decode_floats, decode_labels, from_json, to_json
-from mlstrat.store._db import Database
+from mlstrat.store._codec import decode_labels, from_json, stack_floats, to_json
+from mlstrat.store._db import Database, inserted_id
 
 MIGRATIONS: list[str] = [
     """
@@ -184,14 +184,14 @@ class SessionsMixin:
         n_errors = int(np.sum(examples["is_error"].to_numpy(dtype=bool)))
         n_sampled = int(sample_rank.notna().sum())
         with self._db.transaction() as conn:
-            sid = conn.execute(
+            sid = inserted_id(conn.execute(
                 "INSERT INTO error_sessions (name, created_at, created_by, run_id, split,"
                 " label_kind, classes, n_examples, n_errors, n_sampled, settings,"
                 " payload_kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (name, now, by, run_id, split, label_kind,
                  None if classes is None else to_json(list(classes)), len(examples),
                  n_errors, n_sampled, to_json(dict(settings)), payload_kind),
-            ).lastrowid
+            ))
             conn.executemany(
                 "INSERT INTO error_examples (session_id, example_id, position, y_true,"
                 " y_pred, is_error, sample_rank, proba, features)"
@@ -277,7 +277,7 @@ class SessionsMixin:
         frame["features"] = [from_json(f) for f in frame["features"]]
         blobs = frame.pop("proba")
         if len(frame) and blobs.notna().all():
-            proba = np.vstack([decode_floats(b) for b in blobs])
+            proba = stack_floats(blobs)
             names = rec["classes"] or [str(j) for j in range(proba.shape[1])]
             for j, cls in enumerate(names[: proba.shape[1]]):
                 frame[f"proba_{cls}"] = proba[:, j]
