@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from mlstrat.store._codec import from_json, to_json
-from mlstrat.store._db import Database, StoreError
+from mlstrat.store._db import Database, StoreError, inserted_id
 
 TRIAL_STATES = ("waiting", "running", "complete", "pruned", "failed")
 FINISHED_STATES = ("complete", "pruned", "failed")
@@ -136,7 +136,7 @@ class StudiesMixin:
                      int(bool(greater_is_better)), int(n_trials), int(seed),
                      to_json(config or {})),
                 )
-                return int(cur.lastrowid)
+                return inserted_id(cur)
             study_id, old_space, old_strategy, old_metric, old_greater = row
             if from_json(old_space) != from_json(space_json):
                 raise StoreError(
@@ -180,7 +180,7 @@ class StudiesMixin:
         if row is None:
             known = [r[0] for r in conn.execute("SELECT name FROM studies ORDER BY id")]
             raise KeyError(f"No study {study!r} in {self._db.path}. Known studies: {known}")
-        rec = dict(zip([c[0] for c in cur.description], row))
+        rec = dict(zip([c[0] for c in cur.description], row, strict=True))
         for key in ("space", "strategy", "config"):
             rec[key] = from_json(rec[key])
         rec["greater_is_better"] = bool(rec["greater_is_better"])
@@ -255,7 +255,7 @@ class StudiesMixin:
                 " started_at, heartbeat_at, rung, bracket) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (study_id, count, to_json(params), "running", worker, now, now, now,
                  int(extra.get("rung", 0)), int(extra.get("bracket", 0))))
-            return self._trial_row(conn, cur.lastrowid)
+            return self._trial_row(conn, inserted_id(cur))
 
     def resume_trial(self, trial_id: int, worker: str) -> dict[str, Any]:
         """Mark a finished trial running again (a successive-halving
@@ -364,7 +364,7 @@ class StudiesMixin:
     def _trial_row(self, conn, trial_id: int) -> dict[str, Any]:
         row = conn.execute(f"SELECT {', '.join(_TRIAL_COLUMNS)} FROM trials WHERE id = ?",
                            (int(trial_id),)).fetchone()
-        rec = dict(zip(_TRIAL_COLUMNS, row))
+        rec = dict(zip(_TRIAL_COLUMNS, row, strict=True))
         rec["params"] = from_json(rec["params"])
         rec["metrics"] = from_json(rec["metrics"]) or {}
         return rec
@@ -402,4 +402,4 @@ def _finite(value: float | None) -> float | None:
 
 
 def _now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
