@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 import mlstrat
-from mlstrat.diagnose import GAPS, RUNG_LABELS, STATUSES, VERDICTS
+from mlstrat.diagnose import RUNG_LABELS, STATUSES, VERDICTS
 from mlstrat.store import StoreError
 from mlstrat.tracking import runs_summary
 
@@ -174,13 +174,6 @@ def pct_columns(frame: pd.DataFrame, columns) -> dict:
     """column_config showing rates in ``columns`` as percentages."""
     return {c: st.column_config.NumberColumn(c, format="percent")
             for c in columns if c in frame.columns}
-
-
-def problem_label(name: str | None) -> str:
-    """'data_mismatch' -> 'data mismatch' (the label ``mlstrat.diagnose`` uses)."""
-    if name is None:
-        return "none found"
-    return GAPS[name][2] if name in GAPS else str(name)
 
 
 #: status of a diagnosis -> the Streamlit call that shows its headline (never a red error:
