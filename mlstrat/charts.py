@@ -46,6 +46,11 @@ _GAP_SHOWN = {"real": "#d62728", "too small to tell": "#ff7f0e", "noise": "#7f7f
 _VERDICT_COLORS = alt.Scale(domain=list(_GAP_SHOWN), range=list(_GAP_SHOWN.values()))
 
 
+def _layer(*charts) -> alt.LayerChart:
+    """``alt.layer`` without its facet hoisting (no chart here is faceted), so typed."""
+    return alt.LayerChart(layer=list(charts))
+
+
 def _require(frame: pd.DataFrame, columns, builder: str) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{builder} expects a pandas DataFrame. Got {type(frame).__name__}.")
@@ -117,7 +122,7 @@ def ladder_chart(diagnosis_frame: pd.DataFrame, *, percent: bool = True,
     gap_order = list(gaps.sort_values("order")["label"])
     x_rung = alt.X("label:N", sort=rung_order, title=None)
     base = alt.Chart(rungs)
-    top = alt.layer(
+    top = _layer(
         base.mark_line(color="#999").encode(x=x_rung, y=alt.Y("pct:Q", title=rung_title)),
         base.mark_point(filled=True, size=90).encode(
             x=x_rung, y="pct:Q",
@@ -128,7 +133,7 @@ def ladder_chart(diagnosis_frame: pd.DataFrame, *, percent: bool = True,
     ).properties(title="Error ladder (95% intervals)", width=420, height=220)
     gbase = alt.Chart(gaps)
     x_gap = alt.X("label:N", sort=gap_order, title=None, axis=alt.Axis(labelLimit=300))
-    bottom = alt.layer(
+    bottom = _layer(
         gbase.mark_bar().encode(
             x=x_gap, y=alt.Y("pct:Q", title=gap_title),
             color=alt.Color("shown:N", scale=_VERDICT_COLORS, title="verdict"),
@@ -179,7 +184,7 @@ def learning_curve_chart(frame: pd.DataFrame) -> alt.LayerChart:
         fit = pd.DataFrame({"size": f["size"], "fitted": f["fitted"]})
         layers.append(alt.Chart(fit).mark_line(strokeDash=[5, 4], color="black").encode(
             x=x, y="fitted:Q"))
-    return alt.layer(*layers).properties(title="Learning curve: a*m^-b + c fit dashed",
+    return _layer(*layers).properties(title="Learning curve: a*m^-b + c fit dashed",
                                          width=420, height=260)
 
 
@@ -221,7 +226,7 @@ def history_chart(history_frame: pd.DataFrame, *, best_epoch: int | None = None)
             rule = pd.DataFrame({"epoch": [best_epoch], "label": [f"best epoch {best_epoch}"]})
             layer.append(alt.Chart(rule).mark_rule(strokeDash=[4, 4], color="black").encode(
                 x="epoch:Q", tooltip=["label:N"]))
-        panels.append(alt.layer(*layer).properties(title=metric, width=300, height=220))
+        panels.append(_layer(*layer).properties(title=metric, width=300, height=220))
     return alt.hconcat(*panels)
 
 
@@ -244,9 +249,9 @@ def _history_long(frame: pd.DataFrame) -> pd.DataFrame:
     if {"epoch", "split", "metric", "value"} <= set(frame.columns):
         return frame[["epoch", "split", "metric", "value"]]
     _require(frame, ["epoch"], "history_chart")
-    named = {c: _split_metric(str(c)) for c in frame.columns if c != "epoch"
+    found = {c: _split_metric(str(c)) for c in frame.columns if c != "epoch"
              and pd.api.types.is_numeric_dtype(frame[c])}
-    named = {c: sm for c, sm in named.items() if sm is not None}
+    named = {c: sm for c, sm in found.items() if sm is not None}
     if not named:
         raise ValueError("history_chart needs columns like 'train_loss', 'dev_error' "
                          "(split_metric) or the trainer's loss/val_loss. "
@@ -386,7 +391,7 @@ def error_ceilings_chart(frame: pd.DataFrame, *, dev_error: float | None = None,
         ref = pd.DataFrame({"dev_error_pt": [100 * dev_error]})
         layers.append(alt.Chart(ref).mark_rule(strokeDash=[4, 4], color="gray")
                       .encode(x="dev_error_pt:Q"))
-    return alt.layer(*layers).properties(
+    return _layer(*layers).properties(
         title=f"Ceilings with {confidence:.0%} Wilson intervals")
 
 
@@ -412,7 +417,7 @@ def error_slices_chart(frame: pd.DataFrame, *, overall_rate: float) -> alt.Layer
                                                             x2="rate_high:Q")
     ref = alt.Chart(pd.DataFrame({"overall": [overall_rate]})).mark_rule(
         strokeDash=[4, 4], color="gray").encode(x="overall:Q")
-    return alt.layer(bars, rules, ref).properties(title="Error rate by slice")
+    return _layer(bars, rules, ref).properties(title="Error rate by slice")
 
 
 def mislabel_candidates_chart(frame: pd.DataFrame) -> alt.Chart:

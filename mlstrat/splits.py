@@ -269,7 +269,9 @@ def _check_split_keys(mapping: Mapping, argument: str) -> None:
 
 
 def _target_counts(n: int, n_domain: int, sizes, fractions, train_dev: bool,
-                   has_domain: bool) -> dict[str, int | None]:
+                   has_domain: bool) -> tuple[dict[str, int], int | None]:
+    """Rows for dev, test and train_dev, and for train (None: all that remain)."""
+    counts: dict[str, int]
     if sizes is not None and fractions is not None:
         raise ValueError("Give either 'sizes' or 'fractions', not both.")
     if sizes is not None:
@@ -294,8 +296,8 @@ def _target_counts(n: int, n_domain: int, sizes, fractions, train_dev: bool,
         counts.setdefault("train_dev", min(counts["dev"], max(1, round(0.1 * pool))))
     else:
         counts["train_dev"] = 0
-    counts.setdefault("train", None)
-    return counts
+    train = counts.pop("train", None)
+    return counts, train
 
 
 def _order(units_label: np.ndarray | None, n_units: int, rng) -> np.ndarray:
@@ -413,7 +415,7 @@ def make_splits(df_or_n, *, sizes: Mapping[str, int] | None = None,
     if dom is not None:
         dom = dom.astype(bool)
     n_domain = int(dom.sum()) if dom is not None else n
-    counts = _target_counts(n, n_domain, sizes, fractions, train_dev, dom is not None)
+    counts, train = _target_counts(n, n_domain, sizes, fractions, train_dev, dom is not None)
     rng = np.random.default_rng(random_state)
     inv, unit_sizes, unit_labels = _units(n, grp, strat)
     order = _order(unit_labels, unit_sizes.size, rng)
@@ -430,13 +432,13 @@ def make_splits(df_or_n, *, sizes: Mapping[str, int] | None = None,
     for name in ("test", "dev"):
         units[name] = _take(eval_order, unit_sizes, counts[name], used)
     remaining = int(unit_sizes[~used].sum())
-    need = counts["train_dev"] + (counts["train"] or 1)
+    need = counts["train_dev"] + (train or 1)
     if need > remaining:
         raise ValueError(f"Too few rows: {remaining:,} left after dev and test, but train-dev "
-                         f"({counts['train_dev']:,}) + train ({counts['train'] or 1:,}) need "
+                         f"({counts['train_dev']:,}) + train ({train or 1:,}) need "
                          f"{need:,}. Lower the sizes, set train_dev=False, or give more data.")
     units["train_dev"] = _take(order, unit_sizes, counts["train_dev"], used)
-    train_count = remaining if counts["train"] is None else counts["train"]
+    train_count = remaining if train is None else train
     units["train"] = _take(order, unit_sizes, train_count, used)
     out = {k: _rows(inv, units[k], unit_sizes.size, grp is not None) for k in SPLIT_NAMES}
     return {k: v.astype(np.intp) for k, v in out.items() if v.size > 0}

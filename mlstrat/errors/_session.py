@@ -228,7 +228,8 @@ def new_session(
     """
     source_run = None
     if isinstance(predictions, (int, np.integer, str)):
-        run = project.get_run(predictions)
+        run = project.get_run(int(predictions) if isinstance(predictions, np.integer)
+                              else predictions)
         source_run = run.id
         frame = project.run_predictions(run.id, split).drop(columns="split")
         if frame.empty:
@@ -397,7 +398,9 @@ def features_json(feats: pd.DataFrame) -> list[str]:
         values = feats[col]
         if pd.api.types.is_float_dtype(values):
             arr = values.to_numpy(dtype=float)
-            columns.append(np.where(np.isfinite(arr), arr, None).tolist())
+            cells = arr.astype(object)
+            cells[~np.isfinite(arr)] = None
+            columns.append(cells.tolist())
         else:
             columns.append([None if _missing(v) else v for v in values.tolist()])
     encode = json.JSONEncoder(default=_json_default, allow_nan=False).encode

@@ -176,7 +176,8 @@ def _statement(slices: list[dict], rate: float, alpha: float) -> str:
 def _design(features: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str | None]]]:
     """Numbers as they are (NaN -> median plus a 'missing' flag); other columns
     one-hot. ``names`` maps each design column to (feature, category or None)."""
-    cols, names = [], []
+    cols: list[np.ndarray] = []
+    names: list[tuple[str, str | None]] = []
     for col in features.columns:
         values = features[col]
         numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)

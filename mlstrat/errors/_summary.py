@@ -115,7 +115,7 @@ class ErrorSummary:
             "indistinguishable": list(self.indistinguishable),
         }
 
-    def chart(self) -> alt.Chart:
+    def chart(self) -> alt.LayerChart:
         """Bars of the ceilings with their intervals."""
         from mlstrat.charts import error_ceilings_chart
 
