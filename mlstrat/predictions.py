@@ -17,6 +17,7 @@ from mlstrat._files import MAX_UPLOAD_BYTES, check_upload
 from mlstrat._text import quote
 from mlstrat.diagnose import Diagnosis, diagnose_predictions
 from mlstrat.metrics import LabelMismatchError, align_labels
+from mlstrat.regression import diagnose_regression
 from mlstrat.store import SPLITS
 
 #: a predictions upload with more rows than this is refused after parsing (one larger
@@ -189,12 +190,50 @@ def read_predictions(source: str | Path | bytes, **limits) -> dict[str, pd.DataF
     return read_predictions_csv(source, **limits)
 
 
+def is_regression(preds: Mapping[str, pd.DataFrame]) -> bool:
+    """True when the labels are numbers with fractional values (a regression target).
+
+    Examples
+    --------
+    >>> is_regression({"dev": pd.DataFrame({"y_true": [1.5, 2.0], "y_pred": [1.4, 2.2]})})
+    True
+    >>> is_regression({"dev": pd.DataFrame({"y_true": [0, 1], "y_pred": [1, 1]})})
+    False
+    """
+    for frame in preds.values():
+        y = pd.to_numeric(frame["y_true"], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(y).any():
+            return False
+        if not np.all(np.mod(y, 1) == 0):
+            return True
+    return False
+
+
 def diagnose_frames(preds: dict[str, pd.DataFrame],
-                    human_error: float | Mapping[str, float] | None) -> Diagnosis | None:
+                    human_error: float | Mapping[str, float] | None, *,
+                    task: str = "auto") -> Diagnosis | None:
     """Diagnosis of predictions read by :func:`read_predictions`; None without a
-    'train' split (the ladder starts there)."""
+    'train' split (the ladder starts there).
+
+    ``task`` 'auto' takes labels with fractional values as a regression, whose
+    ladder is in the target's units (``diagnose_regression``: RMSE, and
+    ``human_error`` an RMSE too); 'classification' or 'regression' force it.
+    """
+    if task not in ("auto", "classification", "regression"):
+        raise ValueError(f"The 'task' parameter must be 'auto', 'classification' or "
+                         f"'regression'. Got {task!r}.")
     if "train" not in preds:
         return None
+    if task == "regression" or (task == "auto" and is_regression(preds)):
+        pairs = {}
+        for s, f in preds.items():
+            yt = pd.to_numeric(f["y_true"], errors="coerce").to_numpy(dtype=float)
+            yp = pd.to_numeric(f["y_pred"], errors="coerce").to_numpy(dtype=float)
+            if np.isnan(yt).any() or np.isnan(yp).any():
+                raise ValueError(f"Split {s!r}: a regression needs numbers in y_true and "
+                                 "y_pred (found text or empty cells).")
+            pairs[s] = (yt, yp)
+        return diagnose_regression(pairs, human=human_error)
     return diagnose_predictions(
         {s: (f["y_true"].to_numpy(), f["y_pred"].to_numpy()) for s, f in preds.items()},
         human=human_error)

@@ -115,3 +115,24 @@ def test_fuzz_predictions_files_parse_or_raise_value_error(rows, header):
         for col in [c for c in frame.columns if c.startswith("proba_")]:
             assert frame[col].between(0, 1).all()
         assert frame["y_true"].notna().all() and frame["y_pred"].notna().all()
+
+
+def test_a_regression_predictions_file_is_diagnosed_in_target_units(tmp_path):
+    from mlstrat.predictions import diagnose_frames, read_predictions
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for split, noise in (("train", 2.0), ("dev", 6.0)):
+        y = rng.normal(50, 20, size=300)
+        for t, p in zip(y, y + rng.normal(0, noise, size=300), strict=True):
+            rows.append({"split": split, "y_true": round(t, 3), "y_pred": round(p, 3)})
+    path = tmp_path / "reg.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    d = diagnose_frames(read_predictions(path), human_error=None)
+    frame = pd.DataFrame(rows)
+    dev = frame[frame["split"] == "dev"]
+    assert d.metric == "RMSE"
+    assert d.rates["dev"] == pytest.approx(np.sqrt(np.mean((dev["y_true"] - dev["y_pred"]) ** 2)))
+    assert d.primary == "variance"
+    forced = diagnose_frames(read_predictions(path), None, task="classification")
+    assert forced.metric == "error rate" and forced.rates["dev"] > 0.9  # every float differs
