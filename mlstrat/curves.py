@@ -338,6 +338,11 @@ class PowerLawFit:
                 f"{c_hi:.2%}) reaches the target, so more data alone may not get there."),
                 low, None, True, method, self.confidence)
         high = _n(hi)
+        if best is None:  # the fit levels off above t, yet the replicates reach it
+            return DataNeeded(t, None, True, (
+                f"The fitted curve levels off above {t:.2%}, but its {conf} interval reaches "
+                f"it with {low:,} to {high:,} training examples, {where}."),
+                low, high, False, method, self.confidence)
         msg = (f"About {best:,} training examples to reach {t:.2%} ({conf} interval {low:,} to "
                f"{high:,}), {where}.")
         if top and method == "extrapolated" and best > _FAR * top:
@@ -594,7 +599,8 @@ def _scorer(metric: str | Callable) -> tuple[str, Callable]:
         def complement(y, p):
             return 1.0 - fn(y, p)
 
-        complement.__wrapped_metric__ = fn  # lets the bootstrap find per-example losses
+        # lets the bootstrap find per-example losses
+        complement.__wrapped_metric__ = fn  # type: ignore[attr-defined]  # function attribute
         return f"1 - {metric}", complement
     return metric, fn
 

@@ -483,8 +483,14 @@ def _check_human(human) -> tuple[dict[str, float], str | None, float | None]:
     if not levels:
         raise ValueError("The 'human' references are empty; "
                          "give at least one reference error rate.")
-    checked = {str(k): _check_rate(v, f"human[{k!r}]") for k, v in levels.items()}
-    source = min(checked, key=checked.get)
+    checked = {}
+    for k, v in levels.items():
+        rate = _check_rate(v, f"human[{k!r}]")
+        if rate is None:
+            raise TypeError(f"The 'human[{k!r}]' error rate must be a float in [0, 1]. "
+                            "Got None; leave the reference out instead.")
+        checked[str(k)] = rate
+    source = min(checked, key=checked.__getitem__)
     return checked, source, checked[source]
 
 
@@ -512,14 +518,17 @@ def _test_gap(gap: Gap, up: Rung, lo: Rung | None, confidence: float) -> None:
     nu = _size(up)
     if nu is None:
         return
-    if lo is not None and _size(lo) is not None:
-        nl = _size(lo)
+    nl = None if lo is None else _size(lo)
+    if lo is not None and nl is not None:
         _, gap.low, gap.high = gap_interval(up.rate * nu, nu, lo.rate * nl, nl,
                                             confidence=confidence, method="exact")
         gap.pvalue = two_rate_pvalue(up.rate * nu, nu, lo.rate * nl, nl)
         gap.test = "Fisher's exact test"
         return
     fixed = 0.0 if lo is None else lo.rate
+    if up.low is None or up.high is None:  # _rung gives an interval to every sized rung
+        raise RuntimeError(f"The {up.name!r} rung has a size but no interval; this is a bug "
+                           "in mlstrat.")
     gap.low, gap.high = up.low - fixed, up.high - fixed
     gap.pvalue = one_rate_pvalue(up.rate * nu, nu, fixed)
     gap.test = "exact binomial test against a fixed " + ("0" if lo is None else "human level")
@@ -542,6 +551,14 @@ def _make_gap(name: str, by_name: dict[str, Rung], confidence: float) -> Gap | N
     gap.negligible = _default_negligible(up, lo or Rung("human", 0.0))
     _test_gap(gap, up, lo, confidence)
     return gap
+
+
+def _tested_bounds(g: Gap) -> tuple[float, float, float]:
+    """``low``, ``high`` and ``negligible`` of a tested gap (its test set them)."""
+    if g.low is None or g.high is None or g.negligible is None:
+        raise RuntimeError(f"The {g.name!r} gap has a p-value but no interval or negligible "
+                           "size; this is a bug in mlstrat.")
+    return g.low, g.high, g.negligible
 
 
 def _tell_size(gap: Gap, by_name: dict[str, Rung], alpha: float, power: float) -> None:
@@ -573,9 +590,10 @@ def _decide_verdicts(gaps: list[Gap], by_name: dict[str, Rung], confidence: floa
         g.adjusted_pvalue = float(adj)
         if negligible is not None:
             g.negligible = negligible
+        low, high, band = _tested_bounds(g)
         if rej:
             g.verdict = "real"
-        elif max(abs(g.low), abs(g.high)) <= g.negligible:
+        elif max(abs(low), abs(high)) <= band:
             g.verdict = "noise"
         else:
             g.verdict = "too_small_to_tell"
@@ -728,7 +746,7 @@ def _surpassed(d: Diagnosis) -> bool:
     if bias is None or bias.value >= 0 or bias.verdict not in ("real", "untested"):
         return False
     human = d.human_levels[d.human_source]
-    top = next(d.rates[s] for s in ("dev", "train_dev", "train") if d.rates.get(s) is not None)
+    top = next(r for s in ("dev", "train_dev", "train") if (r := d.rates.get(s)) is not None)
     return top <= human
 
 

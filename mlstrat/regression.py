@@ -42,6 +42,7 @@ from mlstrat.diagnose import (
     _conclude,
     _frame_to_splits,
     _surpassed,
+    _tested_bounds,
 )
 from mlstrat.stats import holm, z_value
 
@@ -157,15 +158,16 @@ def _decide(gaps: list[Gap], rungs: dict[str, Rung], confidence: float, power: f
         g.adjusted_pvalue = float(adj)
         if negligible is not None:
             g.negligible = negligible
+        low, high, band = _tested_bounds(g)
         if rej:
             g.verdict = "real"
-        elif max(abs(g.low), abs(g.high)) <= g.negligible:
+        elif max(abs(low), abs(high)) <= band:
             g.verdict = "noise"
         else:
             g.verdict = "too_small_to_tell"
             sets = [s for s in (g.upper, g.lower) if s in rungs]
             n_now = min(rungs[s].n or 1 for s in sets)
-            delta = max(abs(g.value), g.negligible)
+            delta = max(abs(g.value), band)
             factor = (zsum * g._se / delta) ** 2  # type: ignore[attr-defined]
             g.size_to_tell = int(math.ceil(max(factor, 1.0) * n_now))
             g.enlarge = [s for s in sets if (rungs[s].n or 0) < g.size_to_tell]
@@ -257,7 +259,7 @@ def _check_human_units(human):
                 or not math.isfinite(v) or v < 0:
             raise ValueError(f"human[{k!r}] must be a number >= 0 in the target's units "
                              f"(same metric as the rungs). Got {v!r}.")
-    source = min(levels, key=levels.get)
+    source = min(levels, key=levels.__getitem__)
     return {str(k): float(v) for k, v in levels.items()}, str(source), float(levels[source])
 
 

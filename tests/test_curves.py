@@ -209,3 +209,15 @@ def test_early_stopping_epoch_is_the_lowest_validation_loss():
     assert early_stopping_epoch(history) == 2
     assert early_stopping_epoch(history, "val_error") == 3
     assert early_stopping_epoch(history[["epoch"]]) is None
+
+
+def test_data_needed_when_the_fit_levels_off_above_the_target_but_replicates_reach_it():
+    # point fit: floor c = 6% above the 5% target; every bootstrap replicate has
+    # c = 1% and reaches it at (1 / (0.05 - 0.01))**2 = 625 examples. Was a
+    # TypeError (formatting None) before the case had its own answer.
+    fit = PowerLawFit(a=1.0, b=0.5, c=0.06, a_se=0.1, b_se=0.1, c_se=0.001,
+                      boot=[[1.0, 0.5, 0.01]] * 200)
+    answer = fit.data_needed(0.05)
+    assert answer.examples is None and answer.reachable
+    assert (answer.low, answer.high) == (625, 625)
+    assert "levels off above 5.00%" in answer.message

@@ -293,3 +293,10 @@ def test_diagnose_regression_with_human_level():
     assert g.verdict == "real" and d.primary == "avoidable_bias"
     with pytest.raises(ValueError, match="metric"):
         diagnose_regression(preds, metric="mape")
+
+
+@pytest.mark.parametrize("human", [{"expert": None}, [0.01, None]])
+def test_a_missing_human_reference_is_named(human):
+    # both ended in a bare TypeError from arithmetic on None before
+    with pytest.raises(TypeError, match=r"human\[.*\]' error rate must be a float.*Got None"):
+        diagnose(human, 0.05, dev=0.1)

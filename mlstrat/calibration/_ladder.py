@@ -43,6 +43,13 @@ _RATES = (0.0, 0.001, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3)
 _SPLITS = ("train", "train_dev", "dev", "test")
 
 
+def _covers(low: float | None, high: float | None, value: float, tol: float = 0.0) -> bool:
+    """Whether ``[low - tol, high + tol]`` holds ``value`` (simulated sets always have one)."""
+    if low is None or high is None:
+        raise RuntimeError("A simulated interval is missing; this is a bug in mlstrat.")
+    return low - tol <= value <= high + tol
+
+
 def _sizes(rng: np.random.Generator, band: tuple[int, int]) -> dict[str, int]:
     lo, hi = np.log(band[0]), np.log(band[1])
     return {s: int(np.exp(rng.uniform(lo, hi))) for s in _SPLITS}  # unequal sizes
@@ -178,7 +185,7 @@ def weighted_calibration(n_sims: int = 1000, n: int = 2000, random_state: int | 
             d = diagnose_predictions({"train": (y, wrong.astype(int), w),
                                       "dev": (y, wrong.astype(int), w)}, human=0.0)
             r = next(r for r in d.rungs if r.name == "dev")
-            hits += r.low <= p <= r.high
+            hits += _covers(r.low, r.high, p)
         rows.append({"scenario": "weighted (5% of rows x10)", "rate": p, "n": n,
                      "n_sims": n_sims, "coverage": hits / n_sims})
     return pd.DataFrame(rows)
@@ -200,7 +207,7 @@ def paired_calibration(n_sims: int = 1000, random_state: int | None = 0) -> pd.D
         for _ in range(n_sims):
             b, c, _ = rng.multinomial(n, [pb, pc, 1 - pb - pc])
             r = mcnemar_test(b=int(b), c=int(c), n=n)
-            hits += r.low - 1e-12 <= pc - pb <= r.high + 1e-12
+            hits += _covers(r.low, r.high, pc - pb, tol=1e-12)
         rows.append({"scenario": "paired difference", "n": n, "disagree": pb + pc,
                      "n_sims": n_sims, "coverage": hits / n_sims})
     return pd.DataFrame(rows)
