@@ -7,7 +7,7 @@ import hashlib
 import streamlit as st
 from app_pages import _common as common
 
-from mlstrat.predictions import diagnose_frames, read_predictions_csv
+from mlstrat.predictions import diagnose_frames, is_regression, read_predictions_csv
 
 st.title("Upload predictions")
 proj = common.project()
@@ -40,6 +40,10 @@ except ValueError as exc:
 counts = {split: len(frame) for split, frame in preds.items()}
 st.write("Rows per split: " + ", ".join(f"{s} {n:,}" for s, n in counts.items()))
 human = None if human_pct is None else human_pct / 100
+if human is not None and is_regression(preds):
+    st.info("These labels are numbers with fractions: a regression, diagnosed in the "
+            "target's units. A human level in percent does not apply; it is ignored.")
+    human = None
 if "train" not in preds:
     st.warning("No `train` rows: the run will be stored without a diagnosis.")
 
@@ -52,8 +56,13 @@ if st.button("Create the run", type="primary", key="upload_create"):
     try:
         with st.spinner(f"Storing {sum(counts.values()):,} predictions..."):
             diagnosis = diagnose_frames(preds, human)
+            units = {} if diagnosis is None or diagnosis.is_rate else {
+                "metric": diagnosis.metric,
+                "errors": {s: diagnosis.rates[s] for s in preds if diagnosis.rates.get(s)
+                           is not None}}
             run_id = proj.log_run(name.strip(), config={"source": uploaded.name},
-                                  human_error=human, diagnosis=diagnosis, predictions=preds)
+                                  human_error=human, diagnosis=diagnosis, predictions=preds,
+                                  **units)
     except ValueError as exc:
         st.error(f"The run was not stored: {exc}")
         st.stop()

@@ -187,6 +187,28 @@ def test_upload_creates_a_run_read_back_from_the_store(app, small_project):
     assert "proba_1" in dev.columns
 
 
+def test_a_regression_upload_is_stored_in_target_units(app, small_project):
+    rng = np.random.default_rng(3)
+    rows = []
+    for split, noise in (("train", 1.0), ("dev", 4.0)):
+        y = rng.normal(100, 30, 200).round(2)
+        rows.append(pd.DataFrame({"split": split, "y_true": y,
+                                  "y_pred": (y + rng.normal(0, noise, 200)).round(2)}))
+    frame = pd.concat(rows)
+    at = app.run()
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key="predictions_csv").set_value(
+        ("reg.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
+    at.text_input(key="upload_run_name").set_value("regression csv").run()
+    at.button(key="upload_create").click().run()
+    assert not at.exception and not errors(at)
+    run = mlstrat.open_project(small_project).get_run("regression csv")
+    dev = frame[frame["split"] == "dev"]
+    assert run.metric == "RMSE"
+    assert run.errors["dev"] == pytest.approx(np.sqrt(np.mean((dev["y_true"] - dev["y_pred"]) ** 2)))
+    assert run.diagnosis["metric"] == "RMSE"
+
+
 MALFORMED = [
     (b"split,y_true\ntrain,1\n", "Missing column(s) ['y_pred']"),
     (b"split,y_true,y_pred\ntrain,1,1\nholdout,0,1\n", "Unknown split name(s) ['holdout']"),
