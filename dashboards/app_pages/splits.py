@@ -115,6 +115,8 @@ if st.button("Run the checks", type="primary", key="splits_run") or \
             except ValueError as exc:
                 st.error(f"{a} vs {b}: {exc}")
                 continue
-        st.markdown(f"**{a} vs {b}: {result.verdict}** - AUC {result.auc:.3f} "
-                    f"[{result.low:.3f}, {result.high:.3f}]")
+        st.markdown(f"**{a} vs {b}: {result.verdict}** - out-of-fold AUC {result.auc:.3f}; "
+                    f"with no difference it would fall in [{result.null_low:.3f}, "
+                    f"{result.null_high:.3f}] (permutation test, "
+                    f"{result.n_permutations:,} shuffles)")
         st.altair_chart(result.chart(), key=f"dist_{a}_{b}")
