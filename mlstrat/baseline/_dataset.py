@@ -18,7 +18,7 @@ whose **target** or **columns** differ, and suggests a project of its own
 then other rows, and no comparison pairs the two versions.
 
 :func:`same_dataset` tells whether two runs can be compared: same data, and the
-same dev rows (split seed, domain, group, train-dev carve).
+same dev rows (split seed, domain, group, repeated rows dropped or not).
 
 Examples
 --------
@@ -46,7 +46,7 @@ from mlstrat._errors import MlstratError
 #: rows serialised at a time while hashing (bounds the memory a big table needs)
 _CHUNK_ROWS = 50_000
 #: run config keys of the workflow that decide which rows are dev
-_DEV_KEYS = ("split_seed", "domain", "group", "train_dev", "drop_duplicates")
+_DEV_KEYS = ("split_seed", "domain", "group", "drop_duplicates")
 
 
 class DatasetMismatchError(MlstratError):
