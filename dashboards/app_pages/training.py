@@ -37,9 +37,9 @@ else:
                "passes its train-dev set.")
 
 def _default_target(curve: LearningCurve) -> float:
-    """A target below the current dev error: halfway down to the fitted floor (in %)."""
+    """A target below the current dev error: halfway down to the floor's lower bound (in %)."""
     current = 100 * curve.dev_error[-1]
-    floor = 100 * max(curve.fit.c_upper, 0.0)
+    floor = 100 * max(getattr(curve.fit, "c_lower", curve.fit.c), 0.0)
     target = (current + floor) / 2 if current > floor else 0.9 * current
     return float(min(99.0, max(0.1, round(target, 1))))
 
@@ -59,12 +59,12 @@ except (TypeError, ValueError, KeyError) as exc:
 st.altair_chart(curve.chart(), key="learning_curve_chart")
 if curve.fit is not None:
     f = curve.fit
-    st.markdown(f"Power-law fit: dev error = {f.a:.3g} x m^-{f.b:.3f} + **{common.pct(f.c)}** "
-                f"(the floor more data cannot remove; upper bound {common.pct(f.c_upper)})")
+    st.markdown(f"Power-law fit: dev error = {f.a:.3g} x m^-{f.b:.3f} + **{common.pct(f.c)}**. "
+                f"{f.describe_floor()}")
     target = st.number_input("Target dev error (%)", min_value=0.1, max_value=99.0,
                              value=_default_target(curve), step=0.5, key="lc_target",
                              help="By default halfway between the current dev error and "
-                                  "the fitted floor: below where the curve is now.")
+                                  "the floor's lower bound: below where the curve is now.")
     st.markdown(f"**Data needed:** {curve.data_needed(target / 100).message}")
 for note in curve.notes:
     st.markdown(f"- {note}")
