@@ -721,9 +721,10 @@ def _general_notes(d: Diagnosis, surpassed: bool) -> list[str]:
                 f"{g.label} ({d.format_gap(g.value)})" for g in real) + ".")
     if rates.get("train_dev") is None and rates.get("dev") is not None:
         notes.append("No train-dev set: variance and data mismatch cannot be told apart. "
-                     "Carve one: hold out part of the training distribution (e.g. a "
-                     "random 5-10% of the training rows, not trained on) and report its "
-                     "error.")
+                     "If training and dev data come from one distribution, that gap is "
+                     "variance. If they differ, carve a train-dev set: hold out part of "
+                     "the training distribution (e.g. a random 5-10% of the training rows, "
+                     "not trained on) and report its error.")
     if any(g.verdict == "untested" for g in d.gaps):
         notes.append("Some sizes are missing: those gaps are point estimates, not "
                      "tested against sampling noise.")
