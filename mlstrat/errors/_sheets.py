@@ -17,6 +17,13 @@ Formulas never run
     leading apostrophe in CSV; the import removes that apostrophe, so the round
     trip is lossless (see :func:`guard_text` / :func:`unguard_text`).
 
+Fast in both directions
+    XLSX is written by mlstrat's streaming writer and read by python-calamine
+    (:mod:`mlstrat.errors._xlsx`); openpyxl, which did both before, remains as
+    ``engine="openpyxl"`` and writes the same workbook. A 100,000-row sheet
+    exports and imports about ten times faster than with openpyxl
+    (``benchmarks/bench_sheets.py``, figures in BENCHMARKS.md).
+
 Imports are atomic and merge-safe
     The file is checked whole (header, ids, categories, every value); if any row
     is rejected nothing is applied and :class:`TagImportError` carries the report.
@@ -255,7 +262,7 @@ def _data_sheet(table: pd.DataFrame, cats: list[str]) -> SheetSpec:
 def _body_column(values: list[Any], is_text: bool) -> list[Any]:
     """Cell values of one column: str or None (text), int/float/bool or None (numbers)."""
     if is_text:
-        return [v if type(v) is str and v else _text_or_none(v) for v in values]
+        return [(v or None) if type(v) is str else _text_or_none(v) for v in values]
     return [_number(v) for v in values]
 
 
