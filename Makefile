@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dashboard test lint venv bench clean
+.PHONY: dashboard test lint coverage venv bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check mlstrat dashboards tests benchmarks examples
 	$(PY) -m mypy mlstrat
+
+# The suite under coverage (line coverage of mlstrat; ~+50% CPU time, so not in `test`).
+coverage: $(STAMP)
+	$(PY) -m pytest -q --cov=mlstrat --cov-report=term
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
