@@ -86,7 +86,7 @@ def test_formula_guard_csv_round_trip_is_lossless(project, make_preds, tmp_path)
     path = s.export(tmp_path / "g.csv")
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    for row, text in zip(rows, NASTY):
+    for row in rows[:len(NASTY)]:
         assert not row["note"].startswith(("=", "+", "-", "@", "\t", "\r"))
     before = s.tag_table()
     report = s.import_tags(path)
@@ -262,5 +262,5 @@ def test_live_formulas_compute_the_library_numbers(session, tmp_path):
         values[col] = cells[f"{col}{r}"] = _evaluate(ws[f"{col}{r}"].value, cells)
     assert values["B"] == 7
     for col, key in zip("CDEFGH", ("share", "share_low", "share_high", "ceiling",
-                                   "ceiling_low", "ceiling_high")):
+                                   "ceiling_low", "ceiling_high"), strict=True):
         assert values[col] == pytest.approx(expected[key], abs=1e-6), key
