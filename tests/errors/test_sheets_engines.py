@@ -225,3 +225,29 @@ def test_a_workbook_with_shared_strings_imports(session, tmp_path):
     assert report.applied and (report.tagged, report.untagged, report.notes) == (1, 1, 0)
     t = session.tag_table().set_index("id")
     assert t.loc[ids[1], "blurry"] and not t.loc[ids[3], BUILTIN_CATEGORY]
+
+
+def test_a_reader_panic_is_a_refusal_and_an_interrupt_is_not(session, tmp_path, monkeypatch):
+    """A Rust panic surfaces as pyo3's PanicException, a BaseException: the import
+    refuses the file by name; Ctrl-C still stops the program."""
+    from mlstrat.errors import _sheets
+
+    class PanicException(BaseException):
+        pass
+
+    def raising(exc):
+        def read(path, wanted):
+            raise exc
+        return read
+
+    path = export_session(session, tmp_path / "s.xlsx")
+    before = fingerprint(session)
+    monkeypatch.setitem(_sheets.XLSX_READERS, "calamine",
+                        raising(PanicException("index out of bounds")))
+    with pytest.raises(TagImportError, match=r"s\.xlsx is not a readable XLSX workbook: it "
+                                             r"is damaged \(PanicException: index out of"):
+        import_tags(session, path)
+    monkeypatch.setitem(_sheets.XLSX_READERS, "calamine", raising(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        import_tags(session, path)
+    assert fingerprint(session) == before
