@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from mlstrat.store._db import Database, StoreError, StoreNotFoundError
@@ -59,7 +60,7 @@ class Project(RunsMixin, LiveRunsMixin, SessionsMixin, StudiesMixin):
     True
     """
 
-    def __init__(self, path: str | Path = "mlstrat_project", *, create: bool = True,
+    def __init__(self, path: str | os.PathLike[str] = "mlstrat_project", *, create: bool = True,
                  readonly: bool = False) -> None:
         path = Path(path)
         if path.suffix in (".db", ".sqlite", ".sqlite3") or (path.exists() and path.is_file()):
