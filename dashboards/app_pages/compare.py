@@ -83,7 +83,8 @@ if comparison.matched:
         m1.metric("RMSE of A (target units)", f"{t['rmse_a']:.4g}")
         m2.metric("RMSE of B (target units)", f"{t['rmse_b']:.4g}",
                   delta=f"{t['rmse_b'] - t['rmse_a']:+.4g}", delta_color="inverse")
-        m3.metric("p-value (paired t-test on squared errors)", f"{t['pvalue']:.3g}")
+        m3.metric("RMSE change, 95% paired bootstrap interval",
+                  f"[{t['low']:+.4g}, {t['high']:+.4g}]")
     (st.success if comparison.verdict == "better" else
      st.error if comparison.verdict == "worse" else st.info)(f"Verdict: {verdict}.")
     st.markdown(comparison.message)

@@ -7,8 +7,10 @@ level, so this never calls noise a move; it can miss a small real change).
 Rungs and gaps are in the ladders' units: percent and points for error rates,
 the target's units for a regression (RMSE). The dev difference is tested
 *paired*, on the examples both runs predicted: exact McNemar on the
-discordant pairs for an error rate (``stats.mcnemar_test``), a paired t-test
-on the squared errors for regression. Examples are matched by id; when the
+discordant pairs for an error rate (``stats.mcnemar_test``), a paired
+bootstrap of the RMSE difference for regression (``stats.paired_bootstrap``,
+in the target's units). Runs made from different data (their fingerprints
+differ: ``same_dataset``) are refused. Examples are matched by id; when the
 two dev sets differ (another split seed, other rows), the comparison says so
 instead of testing.
 
@@ -41,10 +43,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlstrat.baseline._dataset import same_dataset
 from mlstrat.baseline._metrics import score
 from mlstrat.diagnose import GAPS, RUNG_LABELS, SPLITS, Diagnosis, diagnose
 from mlstrat.metrics import METRICS, positive_label
-from mlstrat.stats import mcnemar_test, paired_bootstrap, paired_mean_difference
+from mlstrat.stats import mcnemar_test, paired_bootstrap
 from mlstrat.store import Project
 
 
@@ -271,15 +274,19 @@ def _mcnemar(both: pd.DataFrame, confidence: float) -> dict[str, Any]:
             "change": 0.0 - r.difference, "low": 0.0 - r.high, "high": 0.0 - r.low}
 
 
-def _paired_t(both: pd.DataFrame, confidence: float) -> dict[str, Any]:
-    se_a = (both["y_true_a"].astype(float) - both["y_pred_a"].astype(float)) ** 2
-    se_b = (both["y_true_b"].astype(float) - both["y_pred_b"].astype(float)) ** 2
-    r = paired_mean_difference(se_a.to_numpy(), se_b.to_numpy(), confidence=confidence)
-    return {"test": "paired t-test on squared errors", "n": r.n, "pvalue": r.pvalue,
-            "statistic": r.statistic, "mse_a": float(se_a.mean()),
-            "mse_b": float(se_b.mean()), "rmse_a": float(np.sqrt(se_a.mean())),
-            "rmse_b": float(np.sqrt(se_b.mean())), "change": r.difference, "low": r.low,
-            "high": r.high}
+def _rmse(t: np.ndarray, p: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(t, float) - np.asarray(p, float)) ** 2)))
+
+
+def _paired_rmse(both: pd.DataFrame, confidence: float,
+                 random_state: int | None = 0) -> dict[str, Any]:
+    """Paired bootstrap of RMSE(B) - RMSE(A) on the same dev rows, in the target's units."""
+    yt = both["y_true_a"].to_numpy(float)
+    pa, pb = both["y_pred_a"].to_numpy(float), both["y_pred_b"].to_numpy(float)
+    r = paired_bootstrap(_rmse, yt, pa, pb, confidence=confidence, random_state=random_state)
+    return {"test": "paired bootstrap of the RMSE", "n": r.n, "rmse_a": r.a, "rmse_b": r.b,
+            "mse_a": r.a ** 2, "mse_b": r.b ** 2, "change": r.difference, "low": r.low,
+            "high": r.high, "n_resamples": r.n_resamples}
 
 
 #: metrics with no closed-form paired test: compared by a paired bootstrap
@@ -309,7 +316,11 @@ def _paired_bootstrap(both: pd.DataFrame, metric: str, confidence: float,
 
 
 def _verdict(test: dict[str, Any], confidence: float) -> str:
-    if test["pvalue"] >= 1 - confidence:
+    if "pvalue" in test:
+        real = test["pvalue"] < 1 - confidence
+    else:  # a bootstrap interval: real when it excludes 0
+        real = test["low"] > 0 or test["high"] < 0
+    if not real:
         return "no real difference"
     return "better" if test["change"] < 0 else "worse"
 
@@ -323,11 +334,10 @@ def _describe(c: RunComparison) -> str:
                 f"{_pct(t['error_a'])} -> {_pct(t['error_b'])} {ARROWS[_direction(t['change'])]} "
                 f"({_pt(t['change'])}, {conf} interval [{_pt(t['low'])}, {_pt(t['high'])}]).")
     else:
-        head = (f"paired t-test on squared errors, {t['n']:,} matched examples: RMSE "
+        head = (f"paired bootstrap, {t['n']:,} matched examples: RMSE "
                 f"{t['rmse_a']:.4g} -> {t['rmse_b']:.4g} {ARROWS[_direction(t['change'])]} "
-                f"(target units); MSE {t['mse_a']:.4g} -> {t['mse_b']:.4g} (change "
-                f"{t['change']:+.4g}, {conf} interval [{t['low']:+.4g}, {t['high']:+.4g}]), "
-                f"p={t['pvalue']:.3g}.")
+                f"(target units; change {t['change']:+.4g}, {conf} interval "
+                f"[{t['low']:+.4g}, {t['high']:+.4g}], {t['n_resamples']:,} resamples).")
     tail = {"better": " B is better: the difference is real.",
             "worse": " B is worse: the difference is real.",
             "no real difference": " Not distinguishable from noise on this dev set."}
@@ -361,6 +371,10 @@ def compare_runs(project: Project, run_a: int | str, run_b: int | str, *, split:
     ra, rb = project.get_run(run_a), project.get_run(run_b)
     out = RunComparison(ra.id, rb.id, ra.name, rb.name, split, "classification",
                         confidence=confidence)
+    same, why = same_dataset(ra, rb)
+    if same is False:
+        out.message = f"not compared: {why}"
+        return out
     da, db = _diagnosis_of(ra), _diagnosis_of(rb)
     out.metric = _metric(da, db)
     out.rungs = _rung_rows(_ladder(ra, da), _ladder(rb, db))
@@ -387,7 +401,8 @@ def compare_runs(project: Project, run_a: int | str, run_b: int | str, *, split:
                        f" {split} examples (first id {first!r}): not the same dev set.")
         return out
     out.matched = True
-    out.test = (_mcnemar if out.task == "classification" else _paired_t)(both, confidence)
+    out.test = (_mcnemar(both, confidence) if out.task == "classification"
+                else _paired_rmse(both, confidence, random_state))
     out.verdict = _verdict(out.test, confidence)
     out.message = _describe(out)
     if metric in BOOTSTRAP_METRICS and out.task == "classification":

@@ -98,7 +98,7 @@ def test_missing_predictions_and_unknown_runs(tmp_path):
         compare_runs(project, ra, 99)
 
 
-def test_regression_paired_t_test_against_scipy(tmp_path):
+def test_regression_paired_bootstrap_of_the_rmse_against_scipy(tmp_path):
     project = open_project(tmp_path)
     rng = np.random.default_rng(0)
     y = rng.normal(size=300)
@@ -106,10 +106,15 @@ def test_regression_paired_t_test_against_scipy(tmp_path):
     pb = y + rng.normal(scale=0.8, size=300)
     ids = [str(i) for i in range(300)]
     c = compare_runs(project, _log(project, "A", ids, y, pa), _log(project, "B", ids, y, pb))
-    ref = stats.ttest_rel((y - pb) ** 2, (y - pa) ** 2)
-    assert c.task == "regression"
-    assert c.test["pvalue"] == pytest.approx(ref.pvalue)
-    assert c.test["change"] == pytest.approx(np.mean((y - pb) ** 2) - np.mean((y - pa) ** 2))
+    rmse = lambda t, p: np.sqrt(np.mean((t - p) ** 2))  # noqa: E731
+    ref = stats.bootstrap((y, pa, pb), lambda t, a, b: rmse(t, b) - rmse(t, a), paired=True,
+                          vectorized=False, n_resamples=2000, method="percentile",
+                          random_state=1)
+    assert c.task == "regression" and c.test["test"] == "paired bootstrap of the RMSE"
+    assert c.test["change"] == pytest.approx(rmse(y, pb) - rmse(y, pa))
+    assert c.test["low"] == pytest.approx(ref.confidence_interval.low, abs=0.01)
+    assert c.test["high"] == pytest.approx(ref.confidence_interval.high, abs=0.01)
+    assert c.verdict == "better" and c.test["high"] < 0
 
 
 def test_comparison_chart_holds_the_errors_of_both_runs(tmp_path):
@@ -190,3 +195,21 @@ def test_regression_runs_are_compared_in_the_target_units(tmp_path):
     assert 4 < dev["a"] < 6 and 1.5 < dev["b"] < 2.5 and dev["direction"] == "down"
     assert "%" not in next(x for x in str(c).splitlines() if x.strip().startswith("dev RMSE"))
     assert c.test["rmse_a"] == pytest.approx(dev["a"]) and c.verdict == "better"
+
+
+def test_runs_of_different_datasets_are_refused(tmp_path):
+    project = open_project(tmp_path)
+    fp = {"sha256": "a" * 64, "target": "species", "columns": ["bill", "species"],
+          "n_rows": 344}
+    ids = [str(i) for i in range(50)]
+    y = np.zeros(50, int)
+    ra = project.log_run("penguins", predictions={"dev": pd.DataFrame(
+        {"id": ids, "y_true": y, "y_pred": y})}, dataset=fp,
+        config={"baseline": {"split_seed": 0}})
+    rb = project.log_run("digits", predictions={"dev": pd.DataFrame(
+        {"id": ids, "y_true": y, "y_pred": 1 - y})},
+        dataset={**fp, "target": "digit", "columns": ["pixel", "digit"], "sha256": "b" * 64},
+        config={"baseline": {"split_seed": 0}})
+    c = compare_runs(project, ra, rb)
+    assert not c.matched and c.verdict == "not compared"
+    assert "different datasets" in c.message and "not compared" in c.message
