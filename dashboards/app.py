@@ -1,9 +1,9 @@
 """mlstrat dashboard: what to work on next, from a project store.
 
-Run with ``make dashboard`` or::
+Run with ``mlstrat dashboard [--project DIR]`` (``make dashboard`` in a checkout),
+or Streamlit itself::
 
-    streamlit run dashboards/app.py                      # the demo project
-    streamlit run dashboards/app.py -- --project DIR     # another project
+    streamlit run dashboards/app.py -- --project DIR
     MLSTRAT_PROJECT=DIR streamlit run dashboards/app.py
 
 The pages live in ``app_pages/``; they call ``mlstrat`` and show its results.

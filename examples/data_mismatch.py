@@ -61,8 +61,8 @@ def main() -> None:
           f"Data mismatch: {before:+.1%} -> {after:+.1%}")
     print(project.runs()[["id", "name", "problem", "train", "train_dev", "dev", "test"]]
           .to_string(index=False))
-    print(f"\nProject: {project.folder}  (dashboard: .venv/bin/streamlit run dashboards/app.py"
-          f" -- --project {project.folder})")
+    print(f"\nProject: {project.folder}  (dashboard: .venv/bin/mlstrat dashboard --project"
+          f" {project.folder})")
 
 
 if __name__ == "__main__":

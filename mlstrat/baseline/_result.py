@@ -123,7 +123,7 @@ class BaselineResult:
     def dashboard_command(self) -> str:
         """The command that opens the dashboard on this project."""
         folder = shlex.quote(str(Path(self.project_folder)))
-        return f"streamlit run dashboards/app.py -- --project {folder}"
+        return f"mlstrat dashboard --project {folder}"
 
     # ------------------------------------------------------------------ output
     def chart(self):

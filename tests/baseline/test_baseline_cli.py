@@ -16,7 +16,7 @@ def test_cli_baseline_then_iterate(tmp_path, breast_cancer_csv, capsys):
                                   "Human level surpassed", "No clear problem"))
     assert "dropped by you" in out
     assert "mean texture" in out and "set by you (inferred: numeric" in out
-    assert f"streamlit run dashboards/app.py -- --project {proj}" in out
+    assert f"mlstrat dashboard --project {proj}" in out
     assert main(["baseline", str(breast_cancer_csv), "--target", "target", "--project", proj,
                  "--drop", "mean radius,mean area", "--role", "worst area=drop",
                  "--hidden", "64,32", "--l2", "0.01", "--dropout", "0.2", "--json",

@@ -48,7 +48,7 @@ def test_breast_cancer_csv_end_to_end(tmp_path, breast_cancer_csv, fast):
     text = str(r)
     assert r.diagnosis.headline in text  # whatever the decision layer concluded, said in words
     for part in ("Columns", "Error ladder per model", "Next:", "make dashboard",
-                 "streamlit run dashboards/app.py",
+                 "mlstrat dashboard --project",
                  f"--project {tmp_path / 'proj'}", "First iteration"):
         assert part in text
     d = r.to_dict()
