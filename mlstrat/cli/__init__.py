@@ -20,7 +20,8 @@ import sys
 from mlstrat.cli._common import EXIT_FAILURE, exit_code, one_line
 
 # Subcommand modules, in the order `mlstrat --help` lists them.
-COMMANDS = ("_diagnose", "_splits", "_runs", "_errors", "_tune", "_baseline", "_dashboard")
+COMMANDS = ("_diagnose", "_splits", "_runs", "_errors", "_tune", "_baseline", "_dashboard",
+            "_export", "_import")
 
 
 def build_parser() -> argparse.ArgumentParser:
