@@ -8,8 +8,16 @@ A study tunes a scikit-learn-style estimator or any objective function
 """
 
 from mlstrat.charts import progress_chart, score_by_param_chart
-from mlstrat.tuning._config import TuneConfig, load_config, parse_config, run_config
+from mlstrat.tuning._config import (
+    KEYS,
+    TuneConfig,
+    TuneData,
+    load_config,
+    parse_config,
+    run_config,
+)
 from mlstrat.tuning._objective import ObjectiveError, StudyFailedError, Trial
+from mlstrat.tuning._progress import StudyStart, TrialBar, WaitingForTrialsWarning
 from mlstrat.tuning._result import StudyResult
 from mlstrat.tuning._space import (
     DISTRIBUTIONS,
@@ -43,6 +51,7 @@ from mlstrat.tuning._trial import SCORERS, run_trial
 
 __all__ = [
     "DISTRIBUTIONS",
+    "KEYS",
     "SCORERS",
     "STRATEGIES",
     "Choice",
@@ -60,8 +69,12 @@ __all__ = [
     "Study",
     "StudyFailedError",
     "StudyResult",
+    "StudyStart",
     "Trial",
+    "TrialBar",
     "TuneConfig",
+    "TuneData",
+    "WaitingForTrialsWarning",
     "SuccessiveHalving",
     "Uniform",
     "beta_scale",

@@ -52,6 +52,14 @@ class Strategy:
         """The strategy's own number of trials, if it has one (a grid)."""
         return None
 
+    def n_evaluations(self, n_trials: int) -> int:
+        """Trainings in all for a study of ``n_trials`` (one each here)."""
+        return n_trials
+
+    def budget_note(self, n_trials: int | None) -> str | None:
+        """What the strategy does with ``n_trials``, when that needs saying."""
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **{k: v for k, v in vars(self).items()
                                       if not k.startswith("_")}}
@@ -156,6 +164,35 @@ class SuccessiveHalving(Strategy):
         """(bracket index, rungs): one bracket of ``n_trials`` configurations."""
         return [(0, self.rungs(n_trials))]
 
+    def n_evaluations(self, n_trials: int) -> int:
+        """Trainings in all: one per configuration per rung it reaches.
+
+        Examples
+        --------
+        >>> SuccessiveHalving(min_epochs=1, max_epochs=27, eta=3).n_evaluations(27)
+        40
+        """
+        return sum(n for _, rungs in self.brackets(n_trials) for n, _ in rungs)
+
+    def budget_note(self, n_trials: int | None) -> str:
+        """What the rungs do with ``n_trials``, in one sentence.
+
+        Examples
+        --------
+        >>> print(SuccessiveHalving(min_epochs=1, max_epochs=9, eta=3).budget_note(9))
+        Successive halving (eta=3): 9 configurations train 1 epoch; the best 3 continue \
+to 3 epochs, 1 to 9 (13 trainings of 9 trials).
+        """
+        rungs = self.rungs(n_trials or 0)
+        (n0, e0), rest = rungs[0], rungs[1:]
+        text = (f"Successive halving (eta={self.eta}): {n0} configurations train "
+                f"{_epochs(e0)}")
+        if rest:
+            steps = [f"{n} to {e}" for n, e in rest]
+            steps[0] = f"the best {rest[0][0]} continue to {_epochs(rest[0][1])}"
+            text += "; " + ", ".join(steps)
+        return text + f" ({self.n_evaluations(n0)} trainings of {n0} trials)."
+
 
 class Hyperband(SuccessiveHalving):
     """Hyperband: several successive-halving brackets trading many cheap
@@ -172,6 +209,38 @@ class Hyperband(SuccessiveHalving):
             r = max(self.min_epochs, int(round(self.max_epochs / self.eta ** s)))
             out.append((i, self.rungs(n, r)[: s + 1]))
         return out
+
+    def budget_note(self, n_trials: int | None) -> str:
+        """How many trials the brackets run, and why ``n_trials`` does not count.
+
+        Examples
+        --------
+        >>> print(Hyperband(min_epochs=1, max_epochs=9, eta=3).budget_note(50))
+        Hyperband (min_epochs=1, max_epochs=9, eta=3) runs 3 brackets: 9 configurations \
+from 1 epoch, 5 from 3 epochs, 3 from 9 epochs; 17 trials in all (22 trainings). \
+[study] n_trials = 50 is not used: the brackets set the number of trials \
+(floor(log_3(9/1)) + 1 = 3 brackets). For more trials raise max_epochs/min_epochs; \
+for exactly n_trials configurations use strategy = "halving".
+        """
+        brackets = self.brackets()
+        firsts = [rungs[0] for _, rungs in brackets]
+        parts = [f"{firsts[0][0]} configurations from {_epochs(firsts[0][1])}"]
+        parts += [f"{n} from {_epochs(e)}" for n, e in firsts[1:]]
+        total = sum(n for n, _ in firsts)
+        text = (f"Hyperband (min_epochs={self.min_epochs}, max_epochs={self.max_epochs}, "
+                f"eta={self.eta}) runs {len(brackets)} brackets: {', '.join(parts)}; "
+                f"{total} trials in all ({self.n_evaluations(0)} trainings).")
+        if n_trials is not None and n_trials != total:
+            text += (f" [study] n_trials = {n_trials} is not used: the brackets set the "
+                     f"number of trials (floor(log_{self.eta}({self.max_epochs}/"
+                     f"{self.min_epochs})) + 1 = {len(brackets)} brackets). For more trials "
+                     "raise max_epochs/min_epochs; for exactly n_trials configurations use "
+                     'strategy = "halving".')
+        return text
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
 
 
 #: name in a config -> class; validation lists these names

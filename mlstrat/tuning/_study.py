@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -37,6 +38,12 @@ from mlstrat.tuning._objective import (
     not_finite,
     objective_metrics,
     run_objective,
+)
+from mlstrat.tuning._progress import (
+    StudyStart,
+    TrialBar,
+    WaitingForTrialsWarning,
+    waiting_message,
 )
 from mlstrat.tuning._result import StudyResult
 from mlstrat.tuning._space import SearchSpace
@@ -156,6 +163,7 @@ class Study:
         heartbeat_interval: float = 5.0,
         timeout: float | None = None,
         callback: Callable[[dict[str, Any]], None] | None = None,
+        progress: Any = None,
     ) -> StudyResult:
         """Run the study until it has ``n_trials`` finished trials in all.
 
@@ -187,10 +195,18 @@ class Study:
         stale_after, heartbeat_interval : float
             A running trial whose heartbeat is older than ``stale_after``
             seconds is re-queued; this process beats every ``heartbeat_interval``.
+            A resumed study whose previous driver was killed waits up to
+            ``stale_after`` seconds for that driver's trials, and says so
+            (through ``progress``, else a :class:`WaitingForTrialsWarning`).
         timeout : float, optional
             Stop claiming new trials after this many seconds.
         callback : callable, optional
             Called with each finished trial's record (for progress displays).
+        progress : bool or object, optional
+            ``True``: a :class:`~mlstrat.tuning._progress.TrialBar` on stderr
+            (done/total, best so far, elapsed, time left). Or any object with
+            ``begin(StudyStart)``, ``trial(record)``, ``notice(text)`` and
+            ``close()``; ``optimize`` closes it when it returns.
 
         Raises
         ------
@@ -204,13 +220,18 @@ class Study:
         else:
             base, data = self._estimator_base(estimator, X_train, y_train, X_dev, y_dev, cv,
                                               measure_latency)
+        stale_after = _seconds(stale_after, "stale_after", low=0.0)
+        heartbeat_interval = _seconds(heartbeat_interval, "heartbeat_interval", low=1e-3)
         total = self._budget(n_trials)
         executor = make_executor(data, n_jobs=n_jobs, client=client)
         self._run = {"stale_after": stale_after, "deadline": None if timeout is None
                      else time.monotonic() + timeout, "callback": callback,
-                     "interval": heartbeat_interval,
+                     "interval": heartbeat_interval, "announced": set(),
+                     "progress": TrialBar() if progress is True else (progress or None),
                      "runner": run_objective if objective else run_trial}
         try:
+            if self._run["progress"] is not None:
+                self._run["progress"].begin(self._start(total))
             with _Heartbeat(self.project, self.worker, heartbeat_interval) as beat:
                 if self.strategy.multi_fidelity:
                     self._run_halving(executor, beat, base, total, cv)
@@ -218,6 +239,8 @@ class Study:
                     self._pool(executor, beat, lambda: self._claim(total), base)
         finally:
             executor.close()
+            if self._run["progress"] is not None:
+                self._run["progress"].close()
         result = self.result()
         if objective and result.n_complete == 0 and result.n_failed:
             raise StudyFailedError(_all_failed_message(result))
@@ -425,7 +448,44 @@ class Study:
         waiting = frame["state"] == "waiting"
         for key, value in (rung or {}).items():
             waiting &= frame[key] == value
-        return bool((frame["state"] == "running").any() or waiting.any())
+        running = frame[frame["state"] == "running"]
+        self._announce_wait(running[running["worker"] != self.worker])
+        return bool(len(running) or waiting.any())
+
+    def _announce_wait(self, running: Any) -> None:
+        """Say once per trial what this driver waits for, and how to wait less."""
+        new = set(running["id"].astype(int)) - self._run["announced"]
+        if not new:
+            return
+        self._run["announced"] |= new
+        self._notify(waiting_message(running.to_dict("records"),
+                                     stale_after=self._run["stale_after"],
+                                     interval=self._run["interval"]))
+
+    def _notify(self, text: str) -> None:
+        if self._run.get("progress") is not None:
+            self._run["progress"].notice(text)
+        else:
+            warnings.warn(text, WaitingForTrialsWarning, stacklevel=4)
+
+    def _start(self, total: int) -> StudyStart:
+        """The study's total and what a resumed study had already finished,
+        in trials (or trainings, one per rung reached, for halving)."""
+        frame = self.project.trials(self.study_id)
+        finished = frame["state"].isin(("complete", "pruned", "failed"))
+        if self.strategy.multi_fidelity:
+            units, total = "trainings", self.strategy.n_evaluations(total)
+            done = int((frame["rung"] + finished).sum())
+        else:
+            units, done = "trials", int(finished.sum())
+        complete = frame[frame["state"] == "complete"].dropna(subset=["value"])
+        best = None
+        if len(complete):
+            row = complete.sort_values(["value", "number"],
+                                       ascending=[not self.greater_is_better, True]).iloc[0]
+            best = (float(row["value"]), int(row["number"]))
+        return StudyStart(self.name, total, min(done, total), units, self.metric,
+                          self.greater_is_better, best)
 
     def _task(self, base: dict, trial: dict, models: dict | None, target: int | None) -> dict:
         task = {**base, "params": trial["params"]}
@@ -450,8 +510,11 @@ class Study:
             trial["id"], attempts=trial["attempts"], state=out["state"], value=out["value"],
             metrics=metrics, epochs=out["epochs"], seconds=out.get("seconds"),
             error=out["error"], history=out["history"])
+        record = {**trial, **out, "metrics": metrics, "model": None}
         if ok and self._run["callback"] is not None:
-            self._run["callback"]({**trial, **out, "metrics": metrics, "model": None})
+            self._run["callback"](record)
+        if ok and self._run.get("progress") is not None:
+            self._run["progress"].trial(record)
 
     # -- successive halving / Hyperband ----------------------------------
     def _run_halving(self, executor, beat, base: dict, total: int, cv: Any) -> None:
@@ -521,6 +584,23 @@ def study_budget(strategy: Strategy, space: SearchSpace, n_trials: int | None) -
     if n is None:
         raise ValueError(f"Give 'n_trials' (the study's total) for {strategy!r}.")
     return int(min(n, own) if own is not None else n)
+
+
+def _seconds(value: Any, name: str, *, low: float) -> float:
+    """A number of seconds >= ``low``, or a ``ValueError`` naming the parameter.
+
+    Examples
+    --------
+    >>> _seconds(-1, "stale_after", low=0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'stale_after' parameter must be a number of seconds >= 0. Got -1 instead.
+    """
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= low
+    if not ok:
+        raise ValueError(f"The {name!r} parameter must be a number of seconds >= {low:g}. "
+                         f"Got {value!r} instead.")
+    return float(value)
 
 
 def _all_failed_message(result: StudyResult) -> str:

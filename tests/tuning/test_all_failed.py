@@ -34,10 +34,13 @@ def _tune(tmp_path, capsys, params, space="{loguniform = [0.01, 10.0]}"):
 def test_every_trial_failing_exits_1_with_the_first_message(tmp_path, capsys):
     code, out = _tune(tmp_path, capsys, '{solver = "no-such-solver"}')
     assert code == 1
+    # stderr: the progress lines (3/3 trials done), then ONE error line
     lines = out.err.strip().splitlines()
-    assert len(lines) == 1
-    assert "every trial of study 'lr' failed (3 of 3)" in lines[0]
-    assert "trial 0" in lines[0] and "solver" in lines[0] and "no-such-solver" in lines[0]
+    errors = [line for line in lines if "error:" in line]
+    assert errors == lines[-1:] and lines[-2].startswith("3/3 trials")
+    assert "every trial of study 'lr' failed (3 of 3)" in lines[-1]
+    assert "trial 0" in lines[-1] and "solver" in lines[-1] and "no-such-solver" in lines[-1]
+    assert out.out.count("failed ") == 3  # each failed trial said so as it finished
     assert "Traceback" not in out.err
     trials = open_project(tmp_path / "p").trials("lr")
     assert list(trials["state"]) == ["failed"] * 3  # the failures are kept for review

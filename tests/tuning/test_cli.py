@@ -46,15 +46,19 @@ def _write(tmp_path, strategy="random", n_trials=3, strategy_options="",
 def test_tune_runs_and_resumes(tmp_path, capsys):
     config = _write(tmp_path)
     assert main(["tune", str(config), "--project", str(tmp_path / "p")]) == 0
-    out = capsys.readouterr().out
-    assert out.count("] trial ") == 3 and "Best: trial" in out and "Chosen:" in out
+    out, err = capsys.readouterr()
+    assert "Best: trial" in out and "Chosen:" in out
+    # one progress line per finished trial on stderr (not a terminal): done/total
+    assert [line.split(" |")[0] for line in err.splitlines()] == \
+        ["1/3 trials", "2/3 trials", "3/3 trials"]
     project = Project(tmp_path / "p")
     assert len(project.trials("cli-digits")) == 3
     assert len(project.runs()) == 1  # the best trial became a run
     # same study, larger budget: only the missing trials run
     config = _write(tmp_path, n_trials=5)
     assert main(["tune", str(config), "--project", str(tmp_path / "p")]) == 0
-    assert capsys.readouterr().out.count("] trial ") == 2
+    err = capsys.readouterr().err  # the count goes on from the 3 trials already done
+    assert [line.split(" |")[0] for line in err.splitlines()] == ["4/5 trials", "5/5 trials"]
     assert sorted(project.trials("cli-digits")["number"]) == list(range(5))
 
 

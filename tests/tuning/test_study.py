@@ -13,6 +13,7 @@ from tests.tuning._helpers import SleepyClassifier, toy_data
 from mlstrat.store import Project, StoreError
 from mlstrat.tuning import (
     CoarseToFine,
+    WaitingForTrialsWarning,
     GridSearch,
     choice,
     create_study,
@@ -207,16 +208,23 @@ def test_sigkill_mid_study_then_resume(tmp_path):
     before = project.trials("killed")
     assert (before["state"] == "running").sum() == 1
     study = create_study("killed", SPACE, project=Project(tmp_path), seed=7)
+    killed = before.loc[before["state"] == "running", "number"].iloc[0]
     t0 = time.time()
-    result = study.optimize(SleepyClassifier(), *toy_data(), n_trials=6,
-                            measure_latency=False, stale_after=1.0, heartbeat_interval=0.2)
+    # the resumed driver says at once what it waits for (the killed process's
+    # trial), that the process is gone, and how to wait less
+    with pytest.warns(WaitingForTrialsWarning) as caught:
+        result = study.optimize(SleepyClassifier(), *toy_data(), n_trials=6,
+                                measure_latency=False, stale_after=1.0, heartbeat_interval=0.2)
     assert time.time() - t0 < 30
+    message = str(caught[0].message)
+    assert f"Waiting for trial {killed}," in message
+    assert f"its process {proc.pid} on this machine has exited" in message
+    assert "older than 1 s is re-queued" in message and "--stale-after" in message
     _assert_exact(result.trials, 6)
     done = before[before["state"] == "complete"]
     after = result.trials.set_index("number")
     for _, row in done.iterrows():  # finished trials kept, not re-run
         assert after.loc[row["number"], "finished_at"] == row["finished_at"]
-    killed = before.loc[before["state"] == "running", "number"].iloc[0]
     assert after.loc[killed, "attempts"] == 2
     assert after.loc[killed, "params"] == before.set_index("number").loc[killed, "params"]
 
