@@ -191,6 +191,8 @@ def test_import_reads_a_predictions_csv_into_a_diagnosed_run(store, tmp_path):
                        for s, yt, yp in rows])
     run_id = _logged_run(client, artifacts, {"predictions.csv": frame.to_csv(index=False)
                                              .encode()}, tmp_path, {"lr": "0.01", "opt": "adam"})
+    for step, loss in enumerate([0.9, 0.6, 0.4]):
+        client.log_metric(run_id, "loss", loss, step=step)
     imported = import_run(tmp_path / "proj", run_id, tracking_uri=uri)
     got = imported.project.get_run(imported.run_id)
     expected = frame.assign(wrong=frame.y_true != frame.y_pred).groupby("split")["wrong"].mean()
@@ -199,6 +201,8 @@ def test_import_reads_a_predictions_csv_into_a_diagnosed_run(store, tmp_path):
     assert got.name == "from mlflow" and got.config["lr"] == 0.01 and got.config["opt"] == "adam"
     assert got.diagnosis["rates"]["dev"] == pytest.approx(30 / 200)
     assert len(imported.project.run_predictions(imported.run_id)) == 700
+    history = imported.project.run_history(imported.run_id)
+    assert history[["epoch", "loss"]].values.tolist() == [[0, 0.9], [1, 0.6], [2, 0.4]]
 
 
 def test_import_reads_a_regression_parquet_in_the_targets_units(store, tmp_path):
@@ -237,6 +241,8 @@ def test_import_refuses_missing_or_malformed_predictions_and_writes_nothing(stor
                          {"predictions.csv": b"split,y_true\ntrain,1\n"}, tmp_path)
     with pytest.raises(MlflowRunError, match="y_pred"):
         import_run(folder, broken, tracking_uri=uri)
+    with pytest.raises(MlflowRunError, match="not a CSV or Parquet"):
+        import_run(folder, bare, tracking_uri=uri, artifact="notes.txt")
     with pytest.raises(MlflowRunError, match="No MLflow run 'f00"):
         import_run(folder, "f00" * 10, tracking_uri=uri)
     assert not folder.exists()
@@ -254,7 +260,7 @@ def test_the_commands_export_and_import(store, project, tmp_path, capsys):
     assert "2 unchanged" in capsys.readouterr().out
     source = next(r for r in _runs(client, "cli") if r.data.tags["mlstrat.run_id"] == "1")
     assert main(["import", "mlflow", source.info.run_id, "--project", str(tmp_path / "p"),
-                 "--tracking-uri", uri]) == 0
+                 "--tracking-uri", uri, "--artifact", "mlstrat/predictions.csv"]) == 0
     assert f"is run 1 in {tmp_path / 'p'}" in capsys.readouterr().out
     assert open_project(tmp_path / "p").get_run(1).errors == pytest.approx(truth[1])
     assert main(["import", "mlflow", "nope", "--project", str(tmp_path / "q"),
