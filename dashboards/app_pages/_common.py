@@ -136,20 +136,30 @@ def clear_caches() -> None:
 
 
 # --------------------------------------------------------------------- widgets
-def choose_run(runs: pd.DataFrame, *, page: str, label: str = "Run") -> int:
-    """A run selector, newest first (or the run of a ``?run=<id>`` link). The
-    choice is shared by the pages through ``st.session_state["chosen_run"]``
-    (a widget's own state is dropped when another page runs)."""
+def choose_run(runs: pd.DataFrame, *, page: str, label: str = "Run",
+               default: int | None = None) -> int:
+    """A run selector, newest first (or the run of a ``?run=<id>`` link). A run
+    the user picks is shared by the pages through ``st.session_state["chosen_run"]``
+    (a widget's own state is dropped when another page runs); until then each
+    page shows its ``default`` (else the newest run)."""
     ids = [int(i) for i in runs["id"].tolist()][::-1]
     names = dict(zip(runs["id"].astype(int), runs["name"].astype(str), strict=True))
     chosen = st.session_state.get(CHOSEN_RUN)
     if chosen is None and str(st.query_params.get("run", "")).isdigit():
         chosen = int(st.query_params["run"])  # a link to one run: ?run=3
+    if chosen not in ids:
+        chosen = default
     index = ids.index(chosen) if chosen in ids else 0
-    value = st.selectbox(label, ids, index=index, key=f"run_select_{page}",
-                         format_func=lambda i: f"#{i} {names[i]}")
-    st.session_state[CHOSEN_RUN] = value
+    key = f"run_select_{page}"
+    value = st.selectbox(label, ids, index=index, key=key,
+                         format_func=lambda i: f"#{i} {names[i]}",
+                         on_change=_share_choice, args=(key,))
     return int(value)
+
+
+def _share_choice(key: str) -> None:
+    """A run picked in one page's selector becomes every page's choice."""
+    st.session_state[CHOSEN_RUN] = st.session_state[key]
 
 
 def no_runs_notice() -> None:
