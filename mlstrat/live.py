@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -64,6 +64,11 @@ class _EpochLogger(Callback):
     def on_epoch_end(self, epoch, logs=None):
         row = {k: v for k, v in dict(logs or {}).items() if k != "epoch"}
         self.run.log_epoch(int(epoch), **row)
+
+
+def _rates(d: Diagnosis, splits) -> dict[str, float]:
+    """The diagnosis' value of each split (every logged split has one)."""
+    return {s: float(v) for s in splits if (v := d.rates.get(s)) is not None}
 
 
 class ActiveRun:
@@ -132,7 +137,11 @@ class ActiveRun:
         self._predictions[key] = frame
 
     def callback(self) -> Callback:
-        """A callback for ``mlstrat.nn`` models: ``NeuralNetClassifier(callbacks=[run.callback()])``."""
+        """A callback for ``mlstrat.nn`` models.
+
+        ``NeuralNetClassifier(callbacks=[run.callback()])`` logs every epoch's
+        history row through :meth:`log_epoch`.
+        """
         return _EpochLogger(self)
 
     # ------------------------------------------------------------------ closing
@@ -148,9 +157,9 @@ class ActiveRun:
         if task == "regression":
             d = diagnose_regression({s: (np.asarray(a, float), np.asarray(b, float))
                                      for s, (a, b) in pairs.items()}, human=self.human)
-            return d, {s: float(d.rates[s]) for s in pairs}, d.metric
+            return d, _rates(d, pairs), d.metric
         d = diagnose_predictions(pairs, human=self.human)
-        return d, {s: float(d.rates[s]) for s in pairs}, "error rate"
+        return d, _rates(d, pairs), "error rate"
 
     def finish(self) -> Diagnosis | None:
         """Diagnose and store the results; the run becomes 'finished'."""
@@ -176,7 +185,7 @@ class ActiveRun:
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if exc is not None:
             self.fail(exc)
             return False
