@@ -83,9 +83,10 @@ def test_target_inside_the_measured_sizes_is_read_off_the_points():
     errors = [0.30, 0.24, 0.20, 0.18, 0.165]
     fit = fit_power_law(sizes, errors, counts=[2000] * 5, n_boot=300, random_state=1)
     ans = fit.data_needed(0.19)
-    # log-log interpolation between (400, 0.20) and (800, 0.18), computed by hand
-    frac = (np.log(0.19) - np.log(0.20)) / (np.log(0.18) - np.log(0.20))
-    assert ans.method == "measured"
+    # between (400, 0.20) and (800, 0.18), log(err - c) linear in log(m), by hand
+    c = fit.c
+    frac = (np.log(0.19 - c) - np.log(0.20 - c)) / (np.log(0.18 - c) - np.log(0.20 - c))
+    assert ans.method == "measured" and 0 < c < 0.165
     assert ans.examples == int(np.ceil(np.exp(np.log(400) + frac * np.log(2))))
     assert 200 <= ans.low <= ans.examples <= ans.high <= 1600 * 4
     assert "read off the measured curve" in str(ans)
@@ -221,3 +222,67 @@ def test_data_needed_when_the_fit_levels_off_above_the_target_but_replicates_rea
     assert answer.examples is None and answer.reachable
     assert (answer.low, answer.high) == (625, 625)
     assert "levels off above 5.00%" in answer.message
+
+
+def test_every_replicate_exponent_is_the_continuous_least_squares_optimum():
+    # independent reference: scipy's bounded scalar search on the profiled RSS
+    from scipy.optimize import minimize_scalar
+
+    from mlstrat.curves import _fit_many, _ls_given_x
+
+    rng = np.random.default_rng(3)
+    m = SIZES[:7].astype(float)
+    x = m / m[0]
+    E = 2.0 * m ** -0.5 + 0.05 + rng.normal(0, 0.004, size=(40, m.size))
+    w = np.ones(m.size)
+    got = _fit_many(x, E, w)
+    for r in range(E.shape[0]):
+        def rss(b, r=r):
+            return float(_ls_given_x(x ** -b, E[r], w)[2])
+
+        ref = minimize_scalar(rss, bounds=(got[r, 1] - 0.01, got[r, 1] + 0.01),
+                              method="bounded", options={"xatol": 1e-10})
+        assert got[r, 1] == pytest.approx(ref.x, abs=1e-6)
+        assert rss(got[r, 1]) <= ref.fun * (1 + 1e-9)
+
+
+def test_percentile_ends_hold_their_level_with_b_replicates():
+    from mlstrat.curves import _percentile_ends
+
+    # k = floor((B + 1) * 0.025): the 5th smallest and 5th largest of 200 values,
+    # which bracket a new draw with probability (201 - 10) / 201 = 95.0%
+    assert _percentile_ends(np.arange(200.0), 0.95) == (4.0, 195.0)
+    assert _percentile_ends(np.arange(199.0), 0.95) == (4.0, 194.0)
+    assert _percentile_ends(np.array([np.inf, 1.0, 2.0]), 0.95) == (1.0, np.inf)
+    # by simulation: B = 200 draws and a 201st from the same distribution
+    rng = np.random.default_rng(0)
+    draws = rng.normal(size=(20_000, 201))
+    ends = np.array([_percentile_ends(row[:200], 0.95) for row in draws])
+    inside = (ends[:, 0] <= draws[:, 200]) & (draws[:, 200] <= ends[:, 1])
+    assert inside.mean() == pytest.approx(191 / 201, abs=0.005)
+
+
+def test_parametric_replicates_are_drawn_from_the_fitted_curve():
+    # a point off the curve: the replicates that are refitted centre on the fit,
+    # those the measured crossings are read from centre on the measured points
+    from mlstrat.curves import _draw
+
+    e = np.array([0.30, 0.24, 0.21, 0.18, 0.165])
+    fitted = np.array([0.30, 0.245, 0.205, 0.182, 0.166])
+    for kw, how in [({"counts": np.full(5, 5000)}, "binomial"),
+                    ({"sigma": np.full(5, 0.005)}, "normal"), ({}, "residuals")]:
+        refit, read, got = _draw(e, fitted, kw.get("sigma"), kw.get("counts"), 4000,
+                                 np.random.default_rng(0))
+        assert got == how and refit.shape == read.shape == (4000, 5)
+        assert np.allclose(read - e, refit - fitted)  # the same noise on both
+        if how != "residuals":  # (resampled residuals need not average 0)
+            assert refit.mean(axis=0) == pytest.approx(fitted, abs=3e-4)
+            assert read.mean(axis=0) == pytest.approx(e, abs=3e-4)
+    # through fit_power_law: the refitted replicates' median curve is the fit's
+    errors = 2.0 * SIZES[:7] ** -0.5 + 0.05
+    errors[3] += 0.01
+    fit = fit_power_law(SIZES[:7], errors, counts=[20_000] * 7, n_boot=400, random_state=0)
+    boot = np.asarray(fit.boot)
+    curves = boot[:, [0]] * SIZES[:7] ** -boot[:, [1]] + boot[:, [2]]
+    assert np.median(curves, axis=0) == pytest.approx(fit.predict(SIZES[:7]), abs=1e-3)
+    assert np.asarray(fit.boot_errors).mean(axis=0) == pytest.approx(errors, abs=5e-4)
