@@ -308,27 +308,29 @@ def constraints_from_table(frame: pd.DataFrame) -> dict[str, tuple[str, float]]:
 
 
 def show_diagnosis(diagnosis, *, key: str) -> None:
-    """What the diagnosis decides (status, headline, next step), the ladder chart,
-    each gap's verdict with its interval, the remedies and the notes."""
+    """What the diagnosis decides (status, headline, next step), the ladder chart
+    (legend below, so every verdict, "negative: not a problem" too, stays in view),
+    the remedies, each gap's verdict with its interval (full width: no column cut
+    off), and the notes."""
     st.subheader(status_title(diagnosis))
     show_status(diagnosis)
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns([1, 1], gap="large")
     with left:
-        st.altair_chart(diagnosis.chart(), key=key)
+        st.altair_chart(fitted_ladder(diagnosis, width=360), key=key)
     with right:
-        units = "" if diagnosis.is_rate else f" ({diagnosis.metric}, in the target's units)"
-        st.markdown(f"**Gaps**{units}: {diagnosis.confidence:.0%} intervals; verdicts after "
-                    "Holm's correction over the ladder")
-        st.dataframe(gaps_frame(diagnosis), hide_index=True, key=f"{key}_gaps")
-        for g in diagnosis.gaps:
-            if size_to_tell(g):
-                st.caption(f"**{g.label}** is too small to tell: {size_to_tell(g)} would "
-                           f"tell it from noise ({diagnosis.power:.0%} power).")
         if diagnosis.remedies:
             st.markdown("**Try, one knob at a time**")
             for remedy in diagnosis.remedies:
                 caveat = f"  \n  _Caveat: {remedy.caveat}_" if remedy.caveat else ""
                 st.markdown(f"- {remedy.action} (knob: {remedy.knob}){caveat}")
+    units = "" if diagnosis.is_rate else f" ({diagnosis.metric}, in the target's units)"
+    st.markdown(f"**Gaps**{units}: {diagnosis.confidence:.0%} intervals; verdicts after "
+                "Holm's correction over the ladder")
+    st.dataframe(gaps_frame(diagnosis), hide_index=True, key=f"{key}_gaps", width="stretch")
+    for g in diagnosis.gaps:
+        if size_to_tell(g):
+            st.caption(f"**{g.label}** is too small to tell: {size_to_tell(g)} would "
+                       f"tell it from noise ({diagnosis.power:.0%} power).")
     with st.expander("Rungs, and notes on the diagnosis"):
         st.dataframe(rungs_frame(diagnosis), hide_index=True, key=f"{key}_rungs")
         for note in diagnosis.notes:
