@@ -4,6 +4,8 @@ against openpyxl, which reads every file here as the independent reference."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import zipfile
 
 import openpyxl
@@ -251,3 +253,32 @@ def test_a_reader_panic_is_a_refusal_and_an_interrupt_is_not(session, tmp_path, 
     with pytest.raises(KeyboardInterrupt):
         import_tags(session, path)
     assert fingerprint(session) == before
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_opens_the_export_and_computes_the_library_numbers(session, tmp_path):
+    """A real spreadsheet program: LibreOffice loads the streamed workbook, computes the
+    live summary (the library's counts and Wilson bounds) and saves a file that
+    imports back with nothing to change."""
+    for eid in session.sample_ids()[:4]:
+        session.tag(eid, "blurry")
+    path = export_session(session, tmp_path / "review.xlsx")
+    out = tmp_path / "saved"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                    "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(path)],
+                   check=True, capture_output=True, timeout=300)
+    saved = out / "review.xlsx"
+    wb = openpyxl.load_workbook(saved, data_only=True)  # the values LibreOffice computed
+    assert wb.sheetnames == ["errors", "summary", "mlstrat"]
+    assert wb["mlstrat"].sheet_state == "hidden"
+    rows = {r[0]: r for r in wb["summary"].iter_rows(values_only=True) if r and r[0]}
+    summary = session.summary()
+    for cat in (BUILTIN_CATEGORY, "blurry"):
+        expected = summary.category(cat)
+        got = dict(zip(("count", "share", "share_low", "share_high", "ceiling",
+                        "ceiling_low", "ceiling_high"), rows[cat][1:], strict=True))
+        for key, value in got.items():
+            assert value == pytest.approx(expected[key], abs=1e-6), (cat, key)
+    assert [r[-1] for r in wb["errors"].iter_rows(min_row=2, values_only=True)] == TRICKY
+    report = import_tags(session, saved)
+    assert report.applied and (report.tagged, report.untagged, report.notes) == (0, 0, 0)
