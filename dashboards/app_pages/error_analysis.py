@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from app_pages import _common as common
 
+from mlstrat._files import check_upload
 from mlstrat.errors import Session, TagImportError, new_session
 
 PAGE_SIZE = 50
@@ -79,6 +80,27 @@ def _exporter(path: str, sid: int, suffix: str):
     return build
 
 
+def review_notice(summary) -> str | None:
+    """What a partial review means for the shares, as ``mlstrat errors summary`` says it:
+    None when every sampled error has a tag or a note."""
+    touched, sampled = summary.n_touched, summary.n_sampled
+    if touched is None or touched >= sampled:
+        return None
+    if touched == 0:
+        return (f"None of the {sampled:,} sampled errors has a tag or a note yet: every "
+                "share below is 0% until you review them.")
+    return (f"Only **{touched:,} of the {sampled:,}** sampled errors have a tag or a note. "
+            f"The shares and ceilings count the other {sampled - touched:,} as 'none of "
+            "these categories', so each share is a lower bound that can only grow as you "
+            f"review them (among the reviewed errors alone it would be up to "
+            f"{sampled / touched:.1f}x larger).")
+
+
+def sheet_message(text: str, temp: Path, name: str) -> str:
+    """A message about an uploaded sheet naming the user's file, not the server's copy."""
+    return text.replace(str(temp), name)
+
+
 def _refresh() -> None:
     """After a write: bump the editor version so the grid reloads from the store."""
     st.session_state["tag_editor_version"] = st.session_state.get("tag_editor_version", 0) + 1
@@ -112,6 +134,33 @@ def _save_grid_edits() -> list[str]:
     st.session_state["tag_editor"] = None
     _refresh()
     return failed
+
+
+def _import_sheet(session: Session, upload, create: bool) -> None:
+    """Check the uploaded sheet's size and shape, then import it; every message
+    names the user's file."""
+    name, data = upload.name, upload.getvalue()
+    try:
+        check_upload(data, name)
+    except ValueError as exc:
+        st.error(f"Nothing was imported: {exc}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / f"upload{Path(name).suffix.lower()}"
+        target.write_bytes(data)
+        try:
+            report = session.import_tags(target, create_categories=create, by=_who())
+        except TagImportError as exc:
+            exc.report.path = name
+            st.error(f"Nothing was imported: {sheet_message(str(exc.report), target, name)}")
+            return
+        except (ValueError, KeyError, OSError) as exc:
+            st.error(f"`{name}` cannot be imported: {sheet_message(str(exc), target, name)}")
+            return
+    report.path = name
+    st.session_state["import_message"] = str(report)
+    _refresh()
+    st.rerun()
 
 
 # ----------------------------------------------------------------- choose a session
@@ -160,7 +209,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Dev errors", f"{int(record['n_errors']):,} of {int(record['n_examples']):,}")
 c2.metric("Sampled for review", f"{len(table):,}")
 tagged = table[categories].any(axis=1) | (table["note"].astype(str) != "")
-c3.metric("Reviewed (a tag or a note)", f"{int(tagged.sum()):,}")
+c3.metric("Reviewed (a tag or a note)", f"{int(tagged.sum()):,} of {len(table):,}")
 
 tag_tab, summary_tab, assist_tab, sheet_tab = st.tabs(
     ["Tag", "Summary", "Slices and mislabels", "Export / import"])
@@ -230,6 +279,9 @@ with tag_tab:
 # ----------------------------------------------------------------- summary
 with summary_tab:
     summary = _summary(path, rev, sid)
+    partial = review_notice(summary)
+    if partial:
+        (st.info if not summary.n_touched else st.warning)(partial, icon=":material/rule:")
     st.markdown(f"**Work next on:** {summary.next_category or 'nothing tagged yet'}")
     st.altair_chart(summary.chart(), key="ceilings_chart")
     frame = summary.to_frame()
@@ -254,8 +306,13 @@ with assist_tab:
         st.markdown("**Where the errors concentrate**")
         st.text(str(slices).splitlines()[0] if str(slices) else "")
         if not slices.to_frame().empty:
-            st.altair_chart(slices.chart(), key="slices_chart")
-            st.dataframe(slices.to_frame(), hide_index=True, key="slices_table")
+            # slice rules in full: Vega cuts axis labels at 180 px by default
+            st.altair_chart(slices.chart().configure_axis(labelLimit=0), key="slices_chart")
+            st.dataframe(slices.to_frame(), hide_index=True, key="slices_table",
+                         column_config={"rule": st.column_config.TextColumn(
+                             "rule", width="large")})
+            with st.expander("Slices as text (every rule in full)"):
+                st.code(str(slices), language=None, wrap_lines=True)
     mislabels, why = _mislabels(path, sid)
     if mislabels is None:
         st.info(f"No mislabel candidates: {why}")
@@ -270,13 +327,18 @@ with assist_tab:
 with sheet_tab:
     st.markdown("Download the review sheet, tag it in a spreadsheet program, and "
                 "upload it back: all of it is applied, or nothing.")
+    # on_click="ignore": a click must not rerun the page. A rerun gives every
+    # deferred download a new id and, when the run ends (or is cut short by the
+    # next click), drops the old ids: a second button clicked meanwhile still
+    # holds its old id and fails ("Deferred file ... not found", nothing downloaded).
     d1, d2 = st.columns(2)
     d1.download_button("Download XLSX", _exporter(path, sid, ".xlsx"),
                        file_name=f"error_session_{sid}.xlsx", key="download_xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       on_click="ignore")
     d2.download_button("Download CSV", _exporter(path, sid, ".csv"),
                        file_name=f"error_session_{sid}.csv", key="download_csv",
-                       mime="text/csv")
+                       mime="text/csv", on_click="ignore")
     message = st.session_state.pop("import_message", None)
     if message:
         st.success(message)
@@ -284,17 +346,4 @@ with sheet_tab:
                               key="tags_upload")
     create = st.checkbox("Create categories the sheet adds", key="tags_create")
     if upload is not None and st.button("Import the tags", key="tags_import"):
-        suffix = Path(upload.name).suffix.lower()
-        with tempfile.TemporaryDirectory() as tmp:
-            target = Path(tmp) / f"upload{suffix}"
-            target.write_bytes(upload.getvalue())
-            try:
-                report = session.import_tags(target, create_categories=create, by=_who())
-            except TagImportError as exc:
-                st.error(f"Nothing was imported: {exc}")
-            except (ValueError, KeyError, OSError) as exc:
-                st.error(f"`{upload.name}` cannot be imported: {exc}")
-            else:
-                st.session_state["import_message"] = str(report)
-                _refresh()
-                st.rerun()
+        _import_sheet(session, upload, create)

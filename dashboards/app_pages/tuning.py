@@ -3,12 +3,17 @@ own scale, and the choice under an optimizing metric and satisficing constraints
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 from app_pages import _common as common
 
 from mlstrat.metrics import OPERATORS
 from mlstrat.tuning import StudyResult
+
+#: metrics that get a default satisficing constraint when the study stores none
+COST_METRICS = ("latency_ms",)
 
 st.title("Tuning")
 proj = common.project()
@@ -26,6 +31,64 @@ def _study(path: str, rev: int, name: str) -> tuple[dict, pd.DataFrame]:
     return project.get_study(name), project.trials(name)
 
 
+def words(metric: str) -> str:
+    """'dev_error' -> 'dev error': a column name as an axis title."""
+    return metric.replace("_", " ")
+
+
+def titled(chart, metric: str):
+    """The selection chart with the metric's name in words on its axis, tooltip and title."""
+    chart.encoding.x.title = words(metric)
+    for tip in chart.encoding.tooltip:
+        if not isinstance(tip, str) and tip.to_dict().get("title") == metric:
+            tip.title = words(metric)
+    return chart.properties(title=f"Candidates by {words(metric)}")
+
+
+def metric_columns(result: StudyResult, candidates: pd.DataFrame) -> list[str]:
+    """The numeric metrics the trials reported (not params, ids or times), the
+    study's optimizing metric first."""
+    reported = {k for m in result.trials["metrics"] if isinstance(m, dict) for k in m}
+    found = [c for c in candidates.columns if c in reported and c not in result.space
+             and pd.api.types.is_numeric_dtype(candidates[c])]
+    return sorted(found, key=lambda c: (c != result.metric, found.index(c)))
+
+
+def trials_shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """The trials table with its Unix times as local dates."""
+    shown = frame.copy()
+    if "finished_at" in shown:
+        local = datetime.now().astimezone().tzinfo
+        shown["finished_at"] = pd.to_datetime(shown["finished_at"], unit="s",
+                                              utc=True).dt.tz_convert(local)
+        shown = shown.rename(columns={"finished_at": "finished"})
+    return shown
+
+
+def default_constraints(result: StudyResult, candidates: pd.DataFrame,
+                        metrics: list[str]) -> tuple[pd.DataFrame, str]:
+    """The constraints the editor starts with, and why: the study's stored ones;
+    else a cost metric at its largest value among the trials (the median would
+    exclude half of them by construction); else none."""
+    if result.satisfice:
+        rows = [{"metric": m, "op": op, "threshold": float(t)}
+                for m, (op, t) in result.satisfice.items()]
+        return (pd.DataFrame(rows), "The constraints start as the study's own (stored "
+                "with it by `create_study(..., satisfice=...)` or `mlstrat tune`).")
+    cost = next((m for m in COST_METRICS if m in metrics), None)
+    if cost is None:
+        return (pd.DataFrame({"metric": pd.Series([], dtype="string"),
+                              "op": pd.Series([], dtype="string"),
+                              "threshold": pd.Series([], dtype="float")}),
+                "The study stores no satisficing constraint; add one (metric, op, "
+                "threshold) to choose among the trials that meet it.")
+    worst = float(candidates[cost].max())
+    return (pd.DataFrame({"metric": [cost], "op": ["<="], "threshold": [worst]}),
+            f"The study stores no constraint: **{words(cost)}** starts at its largest value "
+            f"among the trials ({worst:g}), so no trial is excluded until you type your "
+            "real budget (a median would exclude half the trials by construction).")
+
+
 studies = _studies(path, rev)
 if studies.empty:
     st.info("No tuning study in this project yet. Run one with "
@@ -36,9 +99,11 @@ if studies.empty:
 names = studies["name"].tolist()[::-1]
 name = st.selectbox("Study", names, key="study_select")
 record, trials = _study(path, rev, name)
+stored = (record.get("config") or {}).get("satisfice") or {}
 result = StudyResult(name=name, trials=trials, space=record["space"],
                      strategy=record["strategy"], metric=record["metric"],
-                     greater_is_better=record["greater_is_better"], project=proj)
+                     greater_is_better=record["greater_is_better"], project=proj,
+                     satisfice={k: (v[0], float(v[1])) for k, v in stored.items()})
 st.caption(str(result).splitlines()[0])
 if result.n_complete == 0:
     st.info("No trial has finished yet.")
@@ -48,27 +113,26 @@ frame = result.to_frame()
 st.subheader("Score against each hyperparameter")
 st.altair_chart(result.chart(), key="tuning_chart")
 with st.expander(f"Trials ({len(frame):,})", expanded=len(frame) <= 20):
-    st.dataframe(frame, hide_index=True, key="trials_table")
+    st.dataframe(trials_shown(frame), hide_index=True, key="trials_table", column_config={
+        "finished": st.column_config.DatetimeColumn("finished", format="YYYY-MM-DD HH:mm:ss"),
+        "seconds": st.column_config.NumberColumn("seconds", format="%.2f",
+                                                 help="the trial's duration")})
 
 # ----------------------------------------------------------------- the choice
 st.subheader("The choice: one optimizing metric, the others satisficing")
 candidates = result.candidates()
-numeric = [c for c in candidates.columns
-           if c not in ("name", "number", "rung", "bracket", "attempts")
-           and pd.api.types.is_numeric_dtype(candidates[c])]
-optimize = st.selectbox("Optimizing metric", numeric,
-                        index=numeric.index(result.metric) if result.metric in numeric else 0,
-                        key=f"optimize_{name}")
-default = pd.DataFrame({"metric": pd.Series([], dtype="string"),
-                        "op": pd.Series([], dtype="string"),
-                        "threshold": pd.Series([], dtype="float")})
-if "latency_ms" in numeric:
-    default = pd.DataFrame({"metric": ["latency_ms"], "op": ["<="],
-                            "threshold": [round(float(candidates["latency_ms"].median()), 4)]})
+metrics = metric_columns(result, candidates)
+if not metrics:
+    st.info("The trials reported no numeric metric to choose on.")
+    st.stop()
+optimize = st.selectbox("Optimizing metric", metrics, index=0, key=f"optimize_{name}",
+                        format_func=words)
+default, why = default_constraints(result, candidates, metrics)
+st.caption(why)
 edited = st.data_editor(
     default, num_rows="dynamic", hide_index=True, key=f"constraints_{name}",
     column_config={
-        "metric": st.column_config.SelectboxColumn("metric", options=numeric, required=True),
+        "metric": st.column_config.SelectboxColumn("metric", options=metrics, required=True),
         "op": st.column_config.SelectboxColumn("op", options=list(OPERATORS), required=True),
         "threshold": st.column_config.NumberColumn("threshold", required=True, format="%g"),
     })
@@ -79,7 +143,7 @@ except ValueError as exc:
     st.error(str(exc))
     st.stop()
 (st.success if selection.chosen is not None else st.warning)(selection.message)
-st.altair_chart(selection.chart(), key="selection_chart")
+st.altair_chart(titled(selection.chart(), optimize), key="selection_chart")
 if selection.chosen is not None and st.button("Log the chosen trial as a run",
                                               key="log_best_run"):
     try:
