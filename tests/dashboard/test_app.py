@@ -440,3 +440,259 @@ def test_tuning_choice_follows_the_constraints_typed_on_the_page(app, small_proj
     at.button(key="log_best_run").click().run()
     assert not at.exception and not errors(at)
     assert proj.get_run(f"{STUDY}#{best}").config["study"] == STUDY
+
+
+# --------------------------------------------------------------------- training (issue 13.9)
+def _history_splits(at) -> set[str]:
+    """The split names drawn in the per-epoch history chart."""
+    out: set[str] = set()
+    for frame in chart_frames(at):
+        if {"epoch", "split"} <= set(frame.columns):
+            out |= set(frame["split"].astype(str))
+    return out
+
+
+def test_training_defaults_to_a_run_with_history_and_a_learning_curve(app, small_project):
+    proj = mlstrat.open_project(small_project)
+    curve_run = int(proj.get_run("mismatch run").id)
+    proj.log_run("newest, no history", errors={"train": 0.1, "dev": 0.2},
+                 sizes={"train": 100, "dev": 100})
+    at = app.run()
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception and not errors(at)
+    assert at.selectbox(key="run_select_training").value == curve_run
+    assert "Data needed:" in texts(at)
+    # the Overview still opens on the newest run, and does not impose it on Training
+    assert at.selectbox(key="run_select_training").value != int(proj.runs()["id"].max())
+
+
+def test_training_labels_the_validation_curves_with_their_set(app, small_project):
+    from tests.dashboard.pages_project import history
+
+    proj = mlstrat.open_project(small_project)
+    mismatch = int(proj.get_run("mismatch run").id)
+    carve = proj.log_run("baseline net", errors={"train": 0.05, "dev": 0.1},
+                         sizes={"train": 900, "dev": 200}, history=history(),
+                         config={"best_epoch": 4, "baseline": {"early_stopping": {
+                             "source": "train", "fraction": 0.1, "rows": 100}}})
+    train_dev = proj.log_run("stopped on train-dev", errors={
+        "train": 0.05, "train_dev": 0.0625, "dev": 0.1}, sizes={
+        "train": 800, "train_dev": 160, "dev": 160}, history=history(val_at={5: 0.0625}),
+        config={"best_epoch": 5})
+    at = app.run()
+    at.switch_page("app_pages/training.py").run()
+    at.selectbox(key="run_select_training").select(mismatch).run()
+    assert not at.exception
+    assert _history_splits(at) == {"train", "validation"}      # never called "dev"
+    assert "does not record which one" in texts(at)
+
+    at.selectbox(key="run_select_training").select(carve).run()
+    assert _history_splits(at) == {"train", "early-stopping carve"}
+    assert "100 training rows (10% of train)" in texts(at)
+    assert any(m.label == "Early-stopping carve error there" for m in at.metric)
+
+    at.selectbox(key="run_select_training").select(train_dev).run()
+    assert _history_splits(at) == {"train", "train-dev"}
+    assert "equals this run's stored train-dev error" in texts(at)
+    assert not at.exception and not errors(at)
+
+
+def test_training_follows_a_running_run(app, small_project):
+    run = mlstrat.start_run(small_project, "live net", config={"lr": 0.01})
+    for epoch in range(3):
+        run.log_epoch(epoch, train_loss=1.0 / (epoch + 1), dev_loss=1.2 / (epoch + 1))
+    at = app.run()
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception
+    assert any(f"#{run.run_id} 'live net'" in i.value and "Running now" in i.value
+               for i in at.info), [i.value for i in at.info]
+    at.selectbox(key="run_select_training").select(run.run_id).run()
+    assert any("is **running**" in i.value and "3 epochs" in i.value for i in at.info)
+    assert at.metric[0].value == "3"
+    run.log_epoch(3, train_loss=0.2, dev_loss=0.3)
+    at.run()                                   # what the fragment's timer does
+    assert at.metric[0].value == "4"
+    assert 0.3 in chart_numbers(at)
+    run.finish()
+    at.run()
+    assert not any("running" in i.value for i in at.info)
+    assert not at.exception and not errors(at)
+
+
+# --------------------------------------------------------------------- tuning (issue 13.10)
+def _titles(at) -> list[str]:
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "title" and isinstance(value, str):
+                    found.append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for chart in at.get("vega_lite_chart"):
+        walk(json.loads(chart.proto.spec))
+    return found
+
+
+def test_tuning_shows_dates_metrics_only_and_titles_without_doubled_words(app, small_project):
+    from mlstrat.tuning import StudyResult
+    from tests.dashboard.dashboard_project import STUDY
+
+    at = app.run()
+    at.switch_page("app_pages/tuning.py").run()
+    assert not at.exception and not errors(at)
+    trials = at.dataframe[0].value
+    assert "finished_at" not in trials.columns
+    assert pd.api.types.is_datetime64_any_dtype(trials["finished"])
+    stored = StudyResult.from_project(mlstrat.open_project(small_project), STUDY).to_frame()
+    expected = pd.to_datetime(stored["finished_at"], unit="s", utc=True)
+    assert (trials["finished"].dt.tz_convert("UTC") - expected).abs().max() < pd.Timedelta("1ms")
+    assert trials["finished"].dt.year.min() >= 2024              # a date, not 1970 + seconds
+    options = at.selectbox(key=f"optimize_{STUDY}").options
+    assert set(options) == {"dev error", "train error", "latency ms", "epochs trained"}
+    assert options[0] == "dev error"
+    titles = _titles(at)
+    assert "Candidates by dev error" in titles
+    for title in titles:
+        words = [w for w in title.lower().replace("_", " ").split() if w.isalpha()]
+        assert len(words) == len(set(words)), f"doubled word in the title {title!r}"
+
+
+def test_tuning_default_threshold_excludes_no_trial_when_none_is_stored(app, small_project):
+    from mlstrat.tuning import StudyResult
+    from tests.dashboard.dashboard_project import STUDY
+
+    result = StudyResult.from_project(mlstrat.open_project(small_project), STUDY)
+    at = app.run()
+    at.switch_page("app_pages/tuning.py").run()
+    default = at.data_editor(key=f"constraints_{STUDY}").value
+    slowest = float(result.candidates()["latency_ms"].max())
+    assert default.to_dict("records") == [{"metric": "latency_ms", "op": "<=",
+                                           "threshold": slowest}]
+    n = len(result.candidates())
+    assert any(f"best of {n} of {n} candidates" in s.value for s in at.success)
+    assert "median would exclude half" in texts(at)
+
+
+def test_tuning_starts_from_the_studys_stored_constraint(app, small_project):
+    from mlstrat.tuning import StudyResult
+    from tests.dashboard.pages_project import CONSTRAINED, LATENCY_BUDGET, constrained_study
+
+    constrained_study(small_project)
+    result = StudyResult.from_project(mlstrat.open_project(small_project), CONSTRAINED)
+    at = app.run()
+    at.switch_page("app_pages/tuning.py").run()
+    assert not at.exception and not errors(at)
+    assert at.selectbox(key="study_select").value == CONSTRAINED    # the newest study
+    default = at.data_editor(key=f"constraints_{CONSTRAINED}").value
+    assert default.to_dict("records") == [{"metric": "latency_ms", "op": "<=",
+                                           "threshold": LATENCY_BUDGET}]
+    chosen = result.select().chosen                                  # under the stored one
+    assert chosen != result.select(satisfice={}).chosen, "the stored constraint must bind"
+    assert any(f"Chosen: {chosen} " in s.value for s in at.success), \
+        [s.value for s in at.success]
+    assert "study's own" in texts(at)
+
+
+# --------------------------------------------------------------------- error analysis (13.11)
+def test_error_page_says_when_only_part_of_the_sample_is_reviewed(app, small_project):
+    session = _session(small_project)
+    ids = session.sample_ids()
+    session.tag(ids[0], "blurry")
+    session.set_note(ids[1], "odd crop")
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    assert not at.exception
+    n = len(ids)
+    notice = [w.value for w in at.warning if "sampled errors have a tag or a note" in w.value]
+    assert notice and f"Only **2 of the {n}**" in notice[0], [w.value for w in at.warning]
+    assert f"other {n - 2}" in notice[0] and "lower bound" in notice[0]
+    assert f"{n / 2:.1f}x" in notice[0]
+    assert any(m.value == f"2 of {n}" for m in at.metric)
+    # the command line says the same
+    assert f"Only 2 of the {n} sampled errors have a tag or note" in str(session.summary())
+
+
+def test_every_sampled_error_reviewed_shows_no_partial_notice(app, small_project):
+    session = _session(small_project)
+    for example_id in session.sample_ids():
+        session.set_note(example_id, "seen")
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    assert not [w.value for w in at.warning if "have a tag or a note" in w.value]
+    assert not [i.value for i in at.info if "have a tag or a note" in i.value]
+
+
+def test_import_messages_name_the_users_file(app, small_project, tmp_path):
+    session = _session(small_project)
+    sheet = pd.read_csv(session.export(tmp_path / "tags.csv"), dtype=str, keep_default_na=False)
+    sheet.loc[sheet.index[0], "blurry"] = "x"
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    at.file_uploader(key="tags_upload").set_value(
+        ("my review.csv", sheet.to_csv(index=False).encode(), "text/csv")).run()
+    at.button(key="tags_import").click().run()
+    assert not at.exception and not errors(at), errors(at)
+    message = " ".join(s.value for s in at.success)
+    assert "Imported my review.csv" in message and "upload" not in message, message
+
+    broken = sheet.copy()
+    broken.loc[broken.index[0], "id"] = "no such example"
+    at.file_uploader(key="tags_upload").set_value(
+        ("bad review.csv", broken.to_csv(index=False).encode(), "text/csv")).run()
+    at.button(key="tags_import").click().run()
+    shown = " ".join(errors(at))
+    assert "bad review.csv" in shown and "/tmp" not in shown and "upload.csv" not in shown, shown
+
+
+def test_an_unreadable_workbook_is_refused_before_it_is_written(app, small_project, monkeypatch):
+    import tempfile as tempfile_module
+
+    session = _session(small_project)
+    before = len(session.history())
+    made: list[str] = []
+    real = tempfile_module.TemporaryDirectory
+
+    def spy(*args, **kwargs):
+        made.append("dir")
+        return real(*args, **kwargs)
+
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    monkeypatch.setattr(tempfile_module, "TemporaryDirectory", spy)
+    at.file_uploader(key="tags_upload").set_value(
+        ("tags.xlsx", b"PK\x03\x04 not really a workbook", "application/octet-stream")).run()
+    at.button(key="tags_import").click().run()
+    assert not at.exception
+    shown = " ".join(errors(at))
+    assert "Nothing was imported" in shown and "tags.xlsx" in shown, shown
+    assert made == [], "the sheet was written to disk before check_upload refused it"
+    assert len(session.history()) == before
+
+
+def test_downloads_do_not_rerun_the_page(app, small_project):
+    """A download click that reruns the page drops the other button's deferred
+    file (MediaFileStorageError in the browser test): both ignore the click."""
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == ["Download XLSX", "Download CSV"]
+    assert all(b.proto.ignore_rerun for b in buttons)
+
+
+def test_slice_rules_are_shown_in_full(app, small_project):
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    slices = [s for s in specs if s.get("title") == "Error rate by slice"
+              or "Error rate by slice" in json.dumps(s.get("title", ""))]
+    assert slices, "the small project has slices"
+    assert slices[0]["config"]["axis"]["labelLimit"] == 0
+    table = next(d.value for d in at.dataframe if "rule" in d.value.columns)
+    code = "\n".join(c.value for c in at.code)
+    for rule in table["rule"]:
+        assert rule in code
