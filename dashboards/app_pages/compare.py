@@ -61,6 +61,11 @@ comparison, problem = _compare(path, rev, int(run_a), int(run_b), split)
 if problem is not None:
     st.error(f"The runs cannot be compared: {problem}")
     st.stop()
+if not comparison.matched and not comparison.rungs:  # refused: made from different data
+    why = comparison.message.removeprefix("not compared: ")
+    st.error(f"The runs cannot be compared: {why} Compare runs of one dataset (one project "
+             "per dataset: the First system page builds each in its own).")
+    st.stop()
 
 # ----------------------------------------------------------------- the paired test
 st.subheader(f"Paired test on the {split} set")

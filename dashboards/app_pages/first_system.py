@@ -1,5 +1,7 @@
 """First system, quickly: a data file -> baselines -> runs, a diagnosis and an
-error-analysis session in the open project (``mlstrat.baseline.baseline``)."""
+error-analysis session (``mlstrat.baseline.baseline``), in a project of that data's
+own: a new one named after the file (``project_for``), or one made from the same
+data. Never silently in whatever project is open."""
 
 from __future__ import annotations
 
@@ -11,10 +13,24 @@ import pandas as pd
 import streamlit as st
 from app_pages import _common as common
 
-from mlstrat.baseline import ROLES, ProgressEvent, baseline, infer_roles, read_table
+import mlstrat
+from mlstrat._files import MAX_UPLOAD_BYTES, check_upload
+from mlstrat.baseline import (
+    ROLES,
+    DataCheckError,
+    DatasetMismatchError,
+    ProgressEvent,
+    baseline,
+    fingerprint,
+    infer_roles,
+    project_for,
+    read_table,
+    suggest_target,
+)
+from mlstrat.store import StoreError
 
-#: largest upload read (the server's own limit is larger)
-MAX_MB = 100  # as .streamlit/config.toml server.maxUploadSize and the Upload page
+#: largest upload read (``mlstrat._files.check_upload``; the server's own limit is larger)
+MAX_MB = MAX_UPLOAD_BYTES // 2 ** 20
 SUFFIXES = ["csv", "tsv", "parquet", "xlsx"]
 RESULT = "first_system_result"
 NONE = "(none)"
@@ -22,6 +38,14 @@ TASKS = ("auto", "classification", "regression")
 #: how the rungs are measured -> words on the form (``baseline(resampling=...)``)
 RESAMPLING = {"auto": "auto (K-fold when the dev set is too small)",
               "split": "one split", "kfold": "K-fold (repeated, out-of-fold)"}
+#: the train-dev choice -> ``baseline(train_dev=...)`` and its words on the form
+TRAIN_DEV = {"auto": ("auto", "auto: only with a domain column"),
+             "yes": (True, "yes: carve one from the training rows"),
+             "no": (False, "no")}
+#: where the runs go: the option of a folder typed in
+OTHER = "other"
+#: siblings of the open project looked at for projects made from the same data
+MAX_SIBLINGS = 50
 
 st.title("First system")
 proj = common.project()
@@ -29,7 +53,8 @@ st.markdown(
     "Build your first system quickly: upload a table, check what each column is for, "
     "choose the column to predict and press **Build**. mlstrat splits the rows (train, "
     "train-dev, dev, test), trains a ladder of baselines (trivial, linear, networks), "
-    "stores each as a run in this project, diagnoses the best and opens an "
+    "stores each as a run in a project of this data's own (a new one named after "
+    "the file, or one already made from the same data), diagnoses the best and opens an "
     "error-analysis session on its dev errors. Change one thing and build again: the "
     "new best is compared with the previous one on the same dev examples."
 )
@@ -37,38 +62,170 @@ st.markdown(
 
 # ----------------------------------------------------------------- reading
 @st.cache_data(show_spinner=False, max_entries=4)
-def _read(digest: str, suffix: str, _data: bytes) -> tuple[pd.DataFrame | None, str | None]:
-    """The uploaded bytes parsed by the library's reader (keyed on their digest)."""
+def _read(digest: str, name: str, _data: bytes) -> tuple[pd.DataFrame | None, str | None]:
+    """The uploaded bytes parsed by the library's reader (keyed on their digest).
+
+    The caps of ``check_upload`` come first, before anything is written; the
+    temporary file is named after the user's file and its folder never appears
+    in a message."""
+    try:
+        check_upload(_data, name)
+    except ValueError as exc:
+        return None, str(exc)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
+        path = Path(tmp) / f"upload{Path(name).suffix.lower()}"
         path.write_bytes(_data)
         try:
             return read_table(path), None
         except (ValueError, FileNotFoundError) as exc:
-            return None, str(exc).replace(repr(str(path)), "the file")
+            return None, _without_temp(str(exc), path, name)
 
 
-def _default_target(columns: list[str]) -> int:
-    lowered = [c.lower() for c in columns]
-    for name in ("target", "label", "y", "class", "outcome"):
-        if name in lowered:
-            return lowered.index(name)
-    return len(columns) - 1
+def _without_temp(message: str, path: Path, name: str) -> str:
+    """A reader's message naming the user's file instead of the server's temp path."""
+    for shown in (repr(str(path)), str(path), repr(str(path.parent)), str(path.parent)):
+        message = message.replace(shown, repr(name) if shown.startswith("'") else name)
+    return message
 
 
 def _optional(value):
     return None if value in (None, NONE, "") else value
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _data_sha(digest: str, _frame: pd.DataFrame) -> str:
+    """The data part of the fingerprint every run stores (``fingerprint``)."""
+    return fingerprint(_frame, str(_frame.columns[0]))["sha256"]
+
+
+def _new_file(digest: str) -> None:
+    """A new upload: forget the choices made for the previous file."""
+    if st.session_state.get("fs_digest") != digest:
+        for key in [k for k in st.session_state if str(k).startswith("fs_")]:
+            del st.session_state[key]
+        st.session_state["fs_digest"] = digest
+
+
+# ----------------------------------------------------------------- where the runs go
+def _store_state(folder: Path) -> tuple:
+    """What changes when a project's store is written (cache key of the scan)."""
+    out = []
+    for name in ("mlstrat.db", "mlstrat.db-wal"):
+        f = folder / name
+        out.append(f.stat().st_mtime_ns if f.exists() else 0)
+    return tuple(out)
+
+
+def _candidates(open_folder: Path) -> list[Path]:
+    """The open project and the projects beside it (folders holding a store)."""
+    seen = [open_folder]
+    try:
+        siblings = sorted(p for p in open_folder.parent.iterdir() if p.is_dir())
+    except OSError:
+        siblings = []
+    for folder in siblings[:MAX_SIBLINGS * 4]:
+        if (folder / common.STORE_FILE).is_file() and folder != open_folder:
+            seen.append(folder)
+        if len(seen) > MAX_SIBLINGS:
+            break
+    return seen
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _project_data(folder: str, state: tuple) -> tuple[int, dict | None]:
+    """(runs, the newest stored data fingerprint or None) of a project, read only."""
+    try:
+        proj = mlstrat.open_project(folder, create=False, readonly=True)
+    except (StoreError, OSError, ValueError):
+        return -1, None
+    try:
+        ids = [int(i) for i in proj.runs()["id"]][::-1]
+        for run_id in ids[:20]:
+            dataset = proj.get_run(run_id).dataset
+            if dataset:
+                return len(ids), dict(dataset)
+        return len(ids), None
+    finally:
+        proj.close()
+
+
+def _destinations(open_folder: Path, sha: str, target: str | None,
+                  file_name: str) -> dict[str, str]:
+    """Where the runs may go, folder -> words: the projects made from this data (same
+    rows, same target), a new project named after the file (the default when none
+    is), the open project when it is empty, or a folder typed in."""
+    same, empty, taken = {}, {}, set()
+    for folder in _candidates(open_folder):
+        n_runs, dataset = _project_data(str(folder), _store_state(folder))
+        taken.add(folder.name)
+        if dataset is not None and dataset.get("sha256") == sha \
+                and dataset.get("target") in (target, None):
+            same[str(folder)] = (f"`{folder.name}`: made from this data ({n_runs} runs; "
+                                 "the new best is compared with its previous best)")
+        elif n_runs == 0 and folder == open_folder:
+            empty[str(folder)] = f"`{folder.name}`: the open project (empty)"
+    new = _new_folder(open_folder.parent, file_name, taken)
+    return {**same, str(new): f"a new project named after the file: `{new}`", **empty,
+            OTHER: "another project folder..."}
+
+
+def _new_folder(parent: Path, file_name: str, taken: set[str]) -> Path:
+    """``<stem>_project`` beside the open project, numbered when that folder exists."""
+    name = project_for(file_name)
+    k = 2
+    while name in taken or (parent / name).exists():
+        name = f"{project_for(file_name)[:-len('_project')]}_{k}_project"
+        k += 1
+    return parent / name
+
+
+def _choose_destination(open_folder: Path, sha: str, target: str | None,
+                        file_name: str) -> Path | None:
+    """The radio of destinations (values are folders, so a project just built stays
+    chosen for the next iteration); None until a typed-in folder is given."""
+    options = _destinations(open_folder, sha, target, file_name)
+    if st.session_state.get("fs_dest") not in options:
+        st.session_state.pop("fs_dest", None)  # e.g. the new folder now exists
+    choice = st.radio("Store the runs in", list(options), index=0, format_func=options.get,
+                      key="fs_dest",
+                      help="One project per dataset: runs of other data in the same "
+                           "project would be compared with these. A project that holds "
+                           "runs of another dataset refuses them, and nothing is stored.")
+    if choice == OTHER:
+        typed = st.text_input("Project folder", key="fs_dest_other",
+                              placeholder=str(next(iter(options)))).strip()
+        return Path(typed).expanduser() if typed else None
+    return Path(choice)
+
+
+def _open_project(folder: str, run_id: int, session_id: int | None) -> None:
+    """Button callback: open ``folder`` in the dashboard (before the sidebar is drawn)."""
+    st.session_state[common.PATH_KEY] = folder
+    st.session_state[common.CHOSEN_RUN] = run_id
+    if session_id is not None:
+        st.session_state["error_session"] = session_id
+
+
 # ----------------------------------------------------------------- the report
-def _show_result(result) -> None:
+def _show_result(result, open_folder: Path) -> None:
     best = result.best
+    folder = Path(result.project_folder)
+    is_open = folder.resolve() == open_folder.resolve()
     st.divider()
     st.header(f"Iteration {result.iteration}")
-    st.success(f"{len(result.runs)} runs stored (#{result.runs[0]}-#{result.runs[-1]}); "
-               f"best on dev {result.metric}: **{best.name}** (run #{best.run_id}).")
+    st.success(f"{len(result.runs)} runs stored (#{result.runs[0]}-#{result.runs[-1]}) in "
+               f"project `{folder.name}` (`{folder}`); best on dev {result.metric}: "
+               f"**{best.name}** (run #{best.run_id}).")
+    if not is_open:
+        st.button(f"Open project {folder.name} in the dashboard", type="primary",
+                  key="fs_open_built", on_click=_open_project,
+                  args=(str(folder), best.run_id,
+                        None if result.session is None else int(result.session.id)),
+                  help="The other pages (Overview, Compare, Error analysis) show the "
+                       "open project: open this one to see its runs there.")
     st.caption(f"{result.n_rows:,} rows; splits ({result.split_rule}): " + ", ".join(
         f"{k} {v:,}" for k, v in result.split_sizes.items()))
+    _show_checks(result)
     _show_measurement(result)
     st.dataframe(_models_frame(result), hide_index=True, key="fs_runs_table",
                  width="stretch")
@@ -86,10 +243,13 @@ def _show_result(result) -> None:
             st.dataframe(top, hide_index=True, key="fs_slices",
                          column_config=common.pct_columns(
                              top, ["error_rate", "rate_low", "rate_high", "share_of_errors"]))
-    if result.session is not None:
+    if result.session is not None and is_open:
         st.page_link("app_pages/error_analysis.py", icon=":material/fact_check:",
                      label=f"Review the dev errors: session #{result.session.id} on the "
                            "Error analysis page")
+    elif result.session is not None:
+        st.caption(f"Session #{result.session.id} is in project `{folder.name}`: open it "
+                   "(button above) to review the dev errors on the Error analysis page.")
 
     st.subheader("Against the previous iteration")
     comparison = result.comparison
@@ -108,6 +268,28 @@ def _show_result(result) -> None:
         st.code(str(result), language=None)
 
 
+#: severity of a check -> how it is shown (problems first)
+CHECK_ALERTS = {"error": st.error, "warning": st.warning, "info": st.info}
+
+
+def _show_checks(result) -> None:
+    """What the checks of the data found (``result.checks``), and the train-dev choice."""
+    st.subheader("Checks of the data")
+    order = {"error": 0, "warning": 1, "info": 2}
+    passed = []
+    for _kind, message, severity in sorted(result.checks, key=lambda c: order.get(c[2], 3)):
+        if severity in CHECK_ALERTS:
+            CHECK_ALERTS[severity](message)
+        else:
+            passed.append(message)
+    if passed:
+        st.markdown("\n".join(f"- :green[✓] {m}" for m in passed))
+    td = result.train_dev
+    if td:
+        what = "Train-dev set" if td.get("carved") else "No train-dev set"
+        st.caption(f"{what}: {td.get('reason', '')}.")
+
+
 def _rung(diagnosis, name: str):
     return next((r for r in diagnosis.rungs if r.name == name), None)
 
@@ -124,7 +306,7 @@ def _models_frame(result) -> pd.DataFrame:
             row[common.RUNG_LABELS[split]] = "-" if value is None else d.format_value(value)
         row[f"dev {result.metric}"] = f"{m.score:.4g}"
         row["outcome"] = d.problem if d.status == "problem" else common.STATUSES[d.status]
-        row["epochs"] = m.epochs or "-"
+        row["epochs"] = m.epochs or None  # a number, or empty (no epochs: not a network)
         row["seconds"] = round(m.seconds, 1)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -197,22 +379,17 @@ def _resampling_line(result) -> str:
 # ----------------------------------------------------------------- inputs
 uploaded = st.file_uploader(f"Data file (CSV, TSV, Parquet or XLSX; up to {MAX_MB} MB)",
                             type=SUFFIXES, key="first_system_file")
+open_folder = Path(proj.folder)
 previous = st.session_state.get(RESULT)
-if previous is not None and previous["project"] != str(proj.folder):
-    previous = None  # built in another project
 if uploaded is None:
     if previous is not None:
-        _show_result(previous["result"])
+        _show_result(previous["result"], open_folder)
     st.stop()
 
-if uploaded.size > MAX_MB * 2 ** 20:
-    st.error(f"`{uploaded.name}` is {uploaded.size / 2 ** 20:.0f} MB: the limit here is "
-             f"{MAX_MB} MB. Use `mlstrat baseline FILE --target COLUMN` from the shell for "
-             "bigger files.")
-    st.stop()
 data = uploaded.getvalue()
 digest = hashlib.sha256(data).hexdigest()
-frame, problem = _read(digest, Path(uploaded.name).suffix.lower(), data)
+_new_file(digest)
+frame, problem = _read(digest, uploaded.name, data)
 if problem is not None:
     st.error(f"`{uploaded.name}` cannot be used: {problem} Nothing was stored.")
     st.stop()
@@ -226,11 +403,25 @@ with st.expander("First rows"):
     st.dataframe(frame.head(20), key="fs_head")
 
 columns = [str(c) for c in frame.columns]
+suggested, why = suggest_target(frame)
 c1, c2 = st.columns(2)
 target = c1.selectbox("Target (the column to predict)", columns,
-                      index=_default_target(columns), key="fs_target")
+                      index=None if suggested is None else columns.index(suggested),
+                      placeholder="Choose the column to predict", key="fs_target")
+if suggested is not None and target == suggested:
+    c1.caption(f"Preselected: {why}.")
+elif suggested is None:
+    c1.caption(why[:1].upper() + why[1:] + ("" if why.endswith(".") else "."))
 task = c2.selectbox("Task", TASKS, key="fs_task",
                     help="auto: regression for a numeric target with many distinct values")
+if target is None:
+    st.info("Choose the target: the column the models learn to predict. Nothing is "
+            "preselected unless a column is named like one (target, label, class, y, "
+            "outcome...).")
+    st.button("Build", type="primary", key="fs_build", disabled=True,
+              help="Choose the target first.")
+    st.stop()
+
 others = [c for c in columns if c != target]
 d1, d2, d3 = st.columns(3)
 domain_col = _optional(d1.selectbox(
@@ -291,6 +482,21 @@ resampling = h4.selectbox(
     help="One split (train, train-dev, dev, test), or repeated stratified K-fold "
          "out-of-fold predictions, which give narrower intervals on small data. auto: "
          "K-fold when one dev set cannot resolve a few points.")
+t1, t2 = st.columns([1, 3])
+train_dev = t1.selectbox("Train-dev set", list(TRAIN_DEV), key="fs_train_dev",
+                         format_func=lambda k: TRAIN_DEV[k][1])
+t2.caption("A train-dev set (training distribution, not trained on) separates variance "
+           "from data mismatch only when dev comes from another distribution than "
+           "training, which a **domain column** says. Without one, train and dev share one "
+           "distribution: no data mismatch is expected, the dev - train gap is variance, "
+           "and a train-dev set only takes rows from training. **auto** carves one only "
+           "with a domain column"
+           + (" (here: yes)." if domain_col is not None else " (here: no)."))
+drop_duplicates = st.checkbox(
+    "Leave out of dev and test the rows that repeat a training row", key="fs_drop_dup",
+    help="A dev row identical to a training row (features and target) is a question the "
+         "model has seen answered: the dev rung reads low. The checks count them either "
+         "way.")
 with st.expander("Network changes for this iteration (optional)"):
     n1, n2, n3 = st.columns(3)
     hidden = n1.text_input("Hidden layer sizes", key="fs_hidden", placeholder="e.g. 256,128",
@@ -301,9 +507,13 @@ with st.expander("Network changes for this iteration (optional)"):
     dropout = n3.number_input("Dropout probability", min_value=0.0, max_value=0.95,
                               value=None, step=0.05, key="fs_dropout", placeholder="none")
 
-if not st.button("Build", type="primary", key="fs_build"):
+# ----------------------------------------------------------------- where the runs go
+st.subheader("Where the runs go")
+destination = _choose_destination(open_folder, _data_sha(digest, frame), target, uploaded.name)
+if not st.button("Build", type="primary", key="fs_build", disabled=destination is None,
+                 help=None if destination is not None else "Give the project folder first."):
     if previous is not None:
-        _show_result(previous["result"])
+        _show_result(previous["result"], open_folder)
     st.stop()
 
 # ----------------------------------------------------------------- build
@@ -320,9 +530,21 @@ with st.status("Building the baselines...", expanded=True) as status:
             frame, target, task=None if task == "auto" else task,
             domain=None if domain_col is None else (domain_col, domain_value),
             group=group_col, human_error=None if human_pct is None else human_pct / 100,
-            project=proj, hidden=hidden or None, l2=l2, dropout=dropout,
+            project=str(destination), hidden=hidden or None, l2=l2, dropout=dropout,
             roles=overrides or None, max_epochs=int(max_epochs), n_review=int(n_review),
-            resampling=resampling, progress=_progress)
+            resampling=resampling, train_dev=TRAIN_DEV[train_dev][0],
+            drop_duplicates=drop_duplicates, progress=_progress)
+    except DatasetMismatchError as exc:
+        status.update(label="Refused: another dataset", state="error", expanded=False)
+        st.error(f"`{destination.name}` holds runs of another dataset; nothing was built or "
+                 f"stored. {exc} Choose a new project above.")
+        st.stop()
+    except DataCheckError as exc:
+        status.update(label="Refused by the checks of the data", state="error",
+                      expanded=False)
+        st.error(f"The data cannot give a meaningful ladder; nothing was built or stored. "
+                 f"{exc}")
+        st.stop()
     except (ValueError, TypeError, KeyError) as exc:
         status.update(label="Nothing was built", state="error", expanded=False)
         st.error(f"Nothing was built or stored: {str(exc).strip(chr(39))}")
@@ -331,8 +553,9 @@ with st.status("Building the baselines...", expanded=True) as status:
                   expanded=False)
 
 common.clear_caches()  # new runs and a new session: the other pages read them afresh
-st.session_state[RESULT] = {"project": str(proj.folder), "result": result}
-st.session_state[common.CHOSEN_RUN] = result.best.run_id
-if result.session is not None:
-    st.session_state["error_session"] = int(result.session.id)
-_show_result(result)
+st.session_state[RESULT] = {"project": result.project_folder, "result": result}
+if Path(result.project_folder).resolve() == open_folder.resolve():
+    st.session_state[common.CHOSEN_RUN] = result.best.run_id
+    if result.session is not None:
+        st.session_state["error_session"] = int(result.session.id)
+_show_result(result, open_folder)

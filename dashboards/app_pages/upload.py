@@ -7,6 +7,7 @@ import hashlib
 import streamlit as st
 from app_pages import _common as common
 
+from mlstrat._files import check_upload
 from mlstrat.predictions import diagnose_frames, is_regression, read_predictions_csv
 
 st.title("Upload predictions")
@@ -32,6 +33,7 @@ if uploaded is None:
 data = uploaded.getvalue()
 digest = hashlib.sha256(data).hexdigest()
 try:
+    check_upload(data, uploaded.name)  # the caps, before anything is parsed
     preds = read_predictions_csv(data)
 except ValueError as exc:
     st.error(f"`{uploaded.name}` cannot be used: {exc} Nothing was stored.")

@@ -1,10 +1,12 @@
 """AppTest checks of the "First system" and "Compare runs" pages: a small
-generated table built into runs (5 epochs), bad input refused with nothing
-written, and the paired test of two runs shown as compare_runs computes it."""
+generated table built into runs (5 epochs) in a project of its own (named after
+the file), bad input refused with nothing written, and the paired test of two
+runs shown as compare_runs computes it."""
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +14,7 @@ import pytest
 
 import mlstrat
 from mlstrat.baseline import compare_runs
+from tests.baseline.penguins import penguins
 from tests.dashboard.dashboard_project import APP
 from tests.dashboard.test_app import errors, texts
 
@@ -39,12 +42,31 @@ def _n_runs(folder) -> int:
     return len(mlstrat.open_project(folder).runs())
 
 
+def _state(folder: Path) -> tuple | None:
+    """What a project holds (runs, sessions, revision); None when it has no store."""
+    if not (folder / "mlstrat.db").exists():
+        return None
+    proj = mlstrat.open_project(folder, create=False, readonly=True)
+    try:
+        return (proj.runs()["id"].tolist(), proj.error_sessions()["id"].tolist(),
+                proj.revision())
+    finally:
+        proj.close()
+
+
 @pytest.fixture
 def empty_project(tmp_path, monkeypatch):
     folder = tmp_path / "empty"
     mlstrat.open_project(folder).close()
     monkeypatch.setenv("MLSTRAT_PROJECT", str(folder))
     return folder
+
+
+@pytest.fixture
+def built(empty_project):
+    """Where the page stores the runs of 'table.csv' by default: a new project
+    named after the file, beside the open one."""
+    return empty_project.parent / "table_project"
 
 
 @pytest.fixture
@@ -63,14 +85,18 @@ def _upload(at, data: bytes, name: str = "table.csv", mime: str = "text/csv"):
     return at
 
 
-def _build(at, *, target: str = "label", hidden: str = "", resampling: str = "auto"):
-    at.selectbox(key="fs_target").set_value(target)
+def _build(at, *, target: str = "label", hidden: str = "", resampling: str = "auto",
+           destination: str | Path | None = None):
+    at.selectbox(key="fs_target").set_value(target).run()
     at.selectbox(key="fs_resampling").set_value(resampling)
     at.number_input(key="fs_epochs").set_value(5)
     at.number_input(key="fs_review").set_value(10)
     at.number_input(key="fs_human").set_value(1.0)
     at.text_input(key="fs_hidden").set_value(hidden)
     at.run()
+    if destination is not None:
+        at.radio(key="fs_dest").set_value("other").run()
+        at.text_input(key="fs_dest_other").set_value(str(destination)).run()
     at.button(key="fs_build").click().run()
     assert not at.exception
     return at
@@ -89,16 +115,23 @@ def test_the_new_pages_render_on_an_empty_and_on_the_small_project(first_page, a
         assert not errors(at), (page, errors(at))
 
 
-def test_build_stores_runs_and_shows_the_diagnosis(first_page, empty_project):
+def test_build_stores_runs_in_a_new_project_and_shows_the_diagnosis(first_page,
+                                                                     empty_project, built):
     at = _upload(first_page, _csv(_table()))
     assert not errors(at)
     roles = at.data_editor[0].value.set_index("name")["role"].to_dict()
     assert roles == {"x": "numeric", "color": "categorical", "note": "text",
                      "constant_target": "drop"}
+    destination = at.radio(key="fs_dest")
+    assert destination.value == str(built)  # the default: a new project named after the file
+    assert destination.options == [  # shown with their labels, the new project first
+        f"a new project named after the file: `{built}`",
+        "`empty`: the open project (empty)", "another project folder..."]
 
     _build(at)
     assert not errors(at), errors(at)
-    proj = mlstrat.open_project(empty_project)
+    assert _n_runs(empty_project) == 0  # the open project is left alone
+    proj = mlstrat.open_project(built)
     runs = proj.runs()
     assert len(runs) == 4  # trivial, linear, two networks
     chosen = [int(i) for i in runs["id"]
@@ -112,15 +145,37 @@ def test_build_stores_runs_and_shows_the_diagnosis(first_page, empty_project):
     assert status_title(stored) in [h.value for h in at.subheader]
     assert at.get("vega_lite_chart"), "no ladder chart"
     _assert_measurement_told(at, stored)
+    _assert_checks_shown(at)
     assert len(proj.error_sessions()) == 1
-    assert at.session_state["error_session"] == int(proj.error_sessions()["id"].iloc[0])
+    assert any(f"in project `table_project` (`{built}`)" in s.value for s in at.success)
     assert "First iteration in this project" in texts(at)
 
-    # an iteration with another network: compared with the previous best
+    # open the new project: the other pages then show its runs and its session
+    at.button(key="fs_open_built").click().run()
+    assert not at.exception
+    assert at.session_state["project_path"] == str(built)
+    assert at.session_state["error_session"] == int(proj.error_sessions()["id"].iloc[0])
+    assert at.session_state["chosen_run"] == chosen[0]
+
+    # the next iteration goes to the same project (made from this data) and is compared
+    assert at.radio(key="fs_dest").value == str(built)
+    assert at.radio(key="fs_dest").options[0].startswith(
+        "`table_project`: made from this data (4 runs")
     _build(at, hidden="8")
     assert not errors(at), errors(at)
-    assert _n_runs(empty_project) == 7  # trivial, linear, one network
+    assert _n_runs(built) == 7  # trivial, linear, one network
     assert any("McNemar exact" in t for t in texts(at).splitlines())
+
+
+def _assert_checks_shown(at) -> None:
+    """Every check of the data is on the page: problems in a box, the rest ticked."""
+    result = at.session_state["first_system_result"]["result"]
+    assert "Checks of the data" in [h.value for h in at.subheader]
+    boxes = [w.value for w in at.warning] + [i.value for i in at.info]
+    shown = texts(at)
+    for _kind, message, severity in result.checks:
+        assert (message in boxes) if severity in ("warning", "info") else (message in shown)
+    assert "No train-dev set: no --domain" in shown
 
 
 def _assert_measurement_told(at, diagnosis) -> None:
@@ -142,7 +197,7 @@ def _assert_measurement_told(at, diagnosis) -> None:
         assert "**Rungs from one split**" in info
 
 
-def test_one_split_can_be_asked_for(first_page, empty_project):
+def test_one_split_can_be_asked_for(first_page, built):
     at = _upload(first_page, _csv(_table()))
     _build(at, resampling="split")
     assert not errors(at), errors(at)
@@ -155,7 +210,7 @@ def test_one_split_can_be_asked_for(first_page, empty_project):
     assert not table["outcome"].str.contains("_").any()
 
 
-def test_a_role_override_reaches_the_runs(first_page, empty_project):
+def test_a_role_override_reaches_the_runs(first_page, built):
     data = _csv(_table())
     at = _upload(first_page, data)
     key = f"fs_roles_{hashlib.sha256(data).hexdigest()[:12]}_label_None_None"
@@ -166,54 +221,116 @@ def test_a_role_override_reaches_the_runs(first_page, empty_project):
     assert "color -> drop" in texts(at)
     _build(at)
     assert not errors(at), errors(at)
-    proj = mlstrat.open_project(empty_project)
+    proj = mlstrat.open_project(built)
     config = proj.get_run(int(proj.runs()["id"].iloc[-1])).config["baseline"]
     assert config["roles"]["color"] == "drop"
     assert config["features"] == ["x"]
 
 
+# --------------------------------------------------------------------- target and train-dev
+def test_a_target_is_preselected_only_when_named_like_one(first_page):
+    at = _upload(first_page, _csv(_table()))
+    assert at.selectbox(key="fs_target").value == "label"
+    assert "Preselected: named like a target ('label')." in texts(at)
+    assert not at.button(key="fs_build").disabled
+
+
+def test_without_a_target_like_name_the_user_must_choose(first_page, empty_project):
+    """Penguins: the last column is 'year'; nothing is preselected, Build waits."""
+    at = _upload(first_page, _csv(penguins()), "penguins.csv")
+    assert at.selectbox(key="fs_target").value is None
+    assert "No column is named like a target" in texts(at)
+    assert any("Choose the target" in i.value for i in at.info)
+    assert at.button(key="fs_build").disabled
+    at.selectbox(key="fs_target").set_value("species").run()
+    assert not at.button(key="fs_build").disabled
+    assert at.radio(key="fs_dest").value == str(empty_project.parent / "penguins_project")
+
+
+def test_train_dev_is_a_choice_explained_and_passed_on(first_page, built):
+    at = _upload(first_page, _csv(_table()))
+    assert at.selectbox(key="fs_train_dev").value == "auto"
+    assert "Without one, train and dev share one distribution" in texts(at)
+    at.selectbox(key="fs_train_dev").set_value("yes").run()
+    _build(at, resampling="split")
+    assert not errors(at), errors(at)
+    result = at.session_state["first_system_result"]["result"]
+    assert result.train_dev["carved"] is True and "train_dev" in result.split_sizes
+    assert "Train-dev set: asked for (train_dev=True)." in texts(at)
+
+
+def test_repeated_rows_are_a_warning_on_the_page(first_page, built):
+    frame = _table(120)
+    at = _upload(first_page, _csv(pd.concat([frame, frame], ignore_index=True)))
+    _build(at, resampling="split")
+    assert not errors(at), errors(at)
+    assert any("repeat a training row exactly" in w.value for w in at.warning), \
+        [w.value for w in at.warning]
+
+
+# --------------------------------------------------------------------- bad input
+def _refused(at, message: str, *folders: Path, before: list) -> None:
+    """The page says ``message`` in an error box and no project changed."""
+    assert any(message in e for e in errors(at)), errors(at)
+    assert any("nothing was built or stored" in e.lower() for e in errors(at)), errors(at)
+    assert [_state(f) for f in folders] == before
+
+
 @pytest.mark.parametrize("data, target, message", [
     (_csv(_table()), "constant_target", "single class"),
     (_csv(_table(n=12)), "label", "Too few rows"),
+    (_csv(pd.DataFrame({"id": [f"r{i}" for i in range(60)], "label": [0, 1] * 30})),
+     "label", "No column can be used as a feature"),
 ])
 def test_bad_input_shows_the_library_message_and_stores_nothing(first_page, empty_project,
-                                                                data, target, message):
+                                                                built, data, target, message):
     at = _upload(first_page, data)
+    before = [_state(empty_project), None]
     _build(at, target=target)
-    assert any(message in e for e in errors(at)), errors(at)
-    assert _n_runs(empty_project) == 0
-    assert mlstrat.open_project(empty_project).error_sessions().empty
+    _refused(at, message, empty_project, built, before=before)
+    assert "first_system_result" not in at.session_state
 
 
-def test_a_domain_and_a_group_reach_the_runs(first_page, empty_project):
-    frame = _table()
-    frame["patient"] = [f"{c}-{i % 40}" for i, c in enumerate(frame["color"])]
-    at = _upload(first_page, _csv(frame))
-    at.selectbox(key="fs_domain_col").set_value("color").run()
-    at.selectbox(key="fs_domain_value").set_value("red").run()
-    at.selectbox(key="fs_group").set_value("patient").run()
-    roles = at.data_editor[0].value.set_index("name")["role"].to_dict()
-    assert (roles["color"], roles["patient"]) == ("drop", "id")
-    _build(at)
+def test_a_dev_set_of_one_class_is_refused(first_page, empty_project):
+    """Penguins of Torgersen are all Adelie: a dev set from them cannot choose a model."""
+    at = _upload(first_page, _csv(penguins()), "penguins.csv")
+    at.selectbox(key="fs_target").set_value("species").run()
+    at.selectbox(key="fs_domain_col").set_value("island").run()
+    at.selectbox(key="fs_domain_value").set_value("Torgersen").run()
+    new = empty_project.parent / "penguins_project"
+    before = [_state(empty_project), None]
+    _build(at, target="species")
+    _refused(at, "single class", empty_project, new, before=before)
+    assert any("cannot give a meaningful ladder" in e for e in errors(at))
+
+
+def test_a_file_of_another_dataset_is_refused_by_its_project(first_page, built):
+    at = _upload(first_page, _csv(_table()))
+    _build(at, resampling="split")
     assert not errors(at), errors(at)
-    proj = mlstrat.open_project(empty_project)
-    config = proj.get_run(int(proj.runs()["id"].iloc[-1])).config["baseline"]
-    assert (config["domain"], config["group"]) == ("color=red", "patient")
-    dev = proj.run_predictions(int(proj.runs()["id"].iloc[-1]), "dev")
-    assert set(frame.loc[dev["id"].astype(int), "color"]) == {"red"}
+    before = [_state(built)]
+    other = _table(seed=1)  # same columns and target, other rows
+    at = _upload(at, _csv(other), "table_v2.csv")
+    assert at.radio(key="fs_dest").value == str(built.parent / "table_v2_project")
+    _build(at, resampling="split", destination=built)  # typed in: the project of table.csv
+    _refused(at, "holds runs of another dataset", built, before=before)
+    assert not (built.parent / "table_v2_project").exists()
 
 
 @pytest.mark.parametrize("data, name, message", [
-    (b"PK\x03\x04 this is not a workbook", "table.xlsx", "Could not parse"),
+    (b"PK\x03\x04 this is not a workbook", "table.xlsx", "is not a readable XLSX workbook"),
     (b"", "table.csv", "cannot be used"),
     (b"only_one_column\n1\n2\n", "table.csv", "single column"),
+    (b"id\nr1\nr2\nr3\n", "ids.csv", "single column ('id')"),
 ])
 def test_a_file_that_cannot_be_read_shows_an_error(first_page, empty_project, data, name,
                                                    message):
     at = _upload(first_page, data, name)
     assert any(message in e for e in errors(at)), errors(at)
+    assert all(name in e and "/tmp" not in e and "upload." not in e for e in errors(at))
     assert not at.button  # no Build button
     assert _n_runs(empty_project) == 0
+    assert not any(empty_project.parent.glob("*_project"))
 
 
 # --------------------------------------------------------------------- compare runs
@@ -276,13 +393,34 @@ def test_compare_runs_whose_dev_sets_differ_warns(app, small_project):
     assert any("sets differ" in w.value for w in at.warning), [w.value for w in at.warning]
 
 
+def test_compare_refuses_runs_of_different_datasets(app, small_project):
+    """Two runs on the same dev ids but made from other data: an error, no test."""
+    proj = mlstrat.open_project(small_project)
+    y = np.r_[np.zeros(50, int), np.ones(50, int)]
+    dev = {"dev": pd.DataFrame({"id": [f"r{i}" for i in range(100)], "y_true": y,
+                                "y_pred": y})}
+    fp = {"sha256": "a" * 64, "target": "label", "columns": ["label", "x"], "n_rows": 500}
+    ra = proj.log_run("digits", errors={"train": 0.1, "dev": 0.2}, predictions=dev,
+                      sizes={"train": 400, "dev": 100}, dataset=fp)
+    rb = proj.log_run("penguins", errors={"train": 0.1, "dev": 0.1}, predictions=dev,
+                      sizes={"train": 400, "dev": 100},
+                      dataset={**fp, "target": "species", "columns": ["species", "x"]})
+    at = app.run()
+    at.switch_page(COMPARE).run()
+    assert (at.selectbox(key="compare_a").value, at.selectbox(key="compare_b").value) == (ra, rb)
+    assert not at.exception
+    assert any(f"runs {ra} and {rb} were made from different datasets" in e
+               for e in errors(at)), errors(at)
+    assert not at.metric and not at.get("vega_lite_chart")
+
+
 def test_a_regression_is_shown_in_the_target_units(first_page, empty_project):
     rng = np.random.default_rng(0)
     x, z = rng.normal(size=300), rng.normal(size=300)
     frame = pd.DataFrame({"x": x, "z": z,
                           "price": 100 + 30 * x + 10 * z ** 2 + rng.normal(scale=5, size=300)})
     at = _upload(first_page, _csv(frame))
-    at.selectbox(key="fs_target").set_value("price")
+    at.selectbox(key="fs_target").set_value("price").run()  # no column named like a target
     at.number_input(key="fs_epochs").set_value(5)
     at.run()
     at.button(key="fs_build").click().run()
