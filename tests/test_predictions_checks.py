@@ -51,8 +51,8 @@ def test_a_predictions_file_with_text_and_numbers(tmp_path):
 def test_bad_probabilities_name_the_column_and_first_row(tmp_path, value, shown):
     path = tmp_path / "p.csv"
     path.write_text(f"split,y_true,y_pred,proba_1\ntrain,1,1,0.9\ndev,0,1,{value}\n")
-    with pytest.raises(ValueError, match=rf"'proba_1' must hold probabilities in \[0, 1\]; 1 "
-                                         rf"row\(s\) do not \(first: row 3 of the file"):
+    with pytest.raises(ValueError, match=r"'proba_1' must hold probabilities in \[0, 1\]; 1 "
+                                         r"row\(s\) do not \(first: row 3 of the file"):
         read_predictions(path)
 
 

@@ -432,7 +432,8 @@ def text_values(s: pd.Series, missing: Any = np.nan) -> np.ndarray:
     values = s.to_numpy(dtype=object)
     absent = s.isna().to_numpy()
     return np.array([missing if gone else (v if type(v) is str else str(v))
-                     for v, gone in zip(values.tolist(), absent.tolist())], dtype=object)
+                     for v, gone in zip(values.tolist(), absent.tolist(), strict=True)],
+                    dtype=object)
 
 
 def _as_category(s: pd.Series) -> pd.Series:

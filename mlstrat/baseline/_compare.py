@@ -268,6 +268,10 @@ def _mcnemar(both: pd.DataFrame, confidence: float) -> dict[str, Any]:
     correct_a = (both["y_true_a"] == both["y_pred_a"]).to_numpy()
     correct_b = (both["y_true_b"] == both["y_pred_b"]).to_numpy()
     r = mcnemar_test(correct_a, correct_b, confidence=confidence)
+    if r.difference is None or r.low is None or r.high is None:
+        # paired vectors always give n, hence an interval; only counts alone do not
+        raise RuntimeError(f"mcnemar_test gave no interval for {len(both)} paired "
+                           f"predictions: {r}. This is a bug in mlstrat; please report it.")
     # mcnemar_test's difference is error(A) - error(B); report B - A
     return {"test": "McNemar (exact)", "b": r.b, "c": r.c, "n": r.n, "pvalue": r.pvalue,
             "error_a": float(1 - correct_a.mean()), "error_b": float(1 - correct_b.mean()),

@@ -78,7 +78,7 @@ class DateFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self)
         frame = pd.DataFrame(X)
-        out = []
+        out: list[np.ndarray] = []
         for col in frame.columns:
             dates = pd.to_datetime(frame[col], errors="coerce")
             out.extend(DATE_PARTS[p](dates).astype(float).to_numpy() for p in self.parts)
@@ -125,7 +125,12 @@ class FrequentCategories(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self)
-        return self._group(_as_text(pd.DataFrame(X)))
+        frame = pd.DataFrame(X)
+        if frame.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {frame.shape[1]} features, but FrequentCategories is "
+                             f"expecting {self.n_features_in_} features as input (the columns "
+                             "it was fitted on).")
+        return self._group(_as_text(frame))
 
     def _fit(self, frame: pd.DataFrame) -> FrequentCategories:
         if not isinstance(self.max_categories, int) or self.max_categories < 2:
@@ -142,7 +147,7 @@ class FrequentCategories(TransformerMixin, BaseEstimator):
 
     def _group(self, frame: pd.DataFrame) -> np.ndarray:
         out = [frame[col].where(frame[col].isin(kept), OTHER_CATEGORY).to_numpy(dtype=object)
-               for col, kept in zip(frame.columns, self.kept_)]
+               for col, kept in zip(frame.columns, self.kept_, strict=True)]
         return np.column_stack(out) if out else np.empty((len(frame), 0), dtype=object)
 
     def get_feature_names_out(self, input_features=None):

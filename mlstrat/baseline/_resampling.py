@@ -209,7 +209,7 @@ def mean_by_example(n: int, positions: list[np.ndarray], values: list[np.ndarray
     array([1. , 0.5, nan])
     """
     total, count = np.zeros(n), np.zeros(n)
-    for pos, val in zip(positions, values):
+    for pos, val in zip(positions, values, strict=True):
         np.add.at(total, pos, np.asarray(val, dtype=float))
         np.add.at(count, pos, 1)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -55,7 +55,7 @@ from mlstrat.baseline._resampling import (
 )
 from mlstrat.baseline._result import BaselineResult, ModelResult
 from mlstrat.diagnose import Diagnosis, diagnose, diagnose_regression
-from mlstrat.metrics import mse, positive_label, select_model
+from mlstrat.metrics import positive_label, select_model
 from mlstrat.splits import make_splits
 from mlstrat.store import SPLITS, Project, open_project
 
@@ -387,8 +387,9 @@ def _diagnose(task: str, scored: _Scored, human_error, y_var: float) -> Diagnosi
     errors = scored.errors
     if task == "regression":  # the ladder in the target's units, bootstrap intervals
         return diagnose_regression(dict(scored.losses), y_var, human=human_error)
-    given = {s: errors[s] for s in ("train_dev", "dev", "test") if s in errors}
-    return diagnose(human_error, errors["train"], sizes=scored.sizes, **given)
+    return diagnose(human_error, errors["train"], sizes=scored.sizes,
+                    train_dev=errors.get("train_dev"), dev=errors.get("dev"),
+                    test=errors.get("test"))
 
 
 # =========================================================================== store
@@ -864,6 +865,10 @@ def _choose(scored: list[_Scored], task: str, metric: str) -> int:
     selection = select_model([{"name": str(i), metric: e.metrics["dev"][metric]}
                               for i, e in enumerate(scored)], optimize=metric,
                              greater_is_better=metric_registry(task)[metric][1])
+    if selection.chosen is None:  # no constraints: only when no dev value is finite
+        values = {e.model.spec.label: e.metrics["dev"][metric] for e in scored}
+        raise ValueError(f"No model has a finite dev {metric}: {values}. Training diverged; "
+                         "check the data for extreme values or lower the learning rate.")
     return int(selection.chosen)
 
 
@@ -1004,7 +1009,7 @@ def _rows_frame(model: FittedModel, X: np.ndarray, d: _Data, rows: np.ndarray) -
 
 def _kfold_one(rep: Reporter, spec: ModelSpec, settings: TrainSettings, d: _Data,
                fits: list[_Fit], idx: dict[str, np.ndarray], metric: str) -> _Scored:
-    task, n = d.inp.task, len(d.inp.frame)
+    n = len(d.inp.frame)
     held: dict[int, list[pd.DataFrame]] = {}
     own: list[pd.DataFrame] = []
     seconds = 0.0
@@ -1096,8 +1101,16 @@ def _record(proj: Project, scored: list[_Scored], chosen: int, iteration: int, d
     run_ids = proj.log_runs(records)
     return [ModelResult(e.model.spec.label, e.model.spec.kind, run_id, e.errors, e.sizes,
                         e.metrics, e.metrics["dev"][metric], e.model.n_epochs,
-                        e.model.best_epoch, e.model.seconds, e.diagnosis, chosen=i == chosen)
+                        e.model.best_epoch, e.model.seconds, _diagnosed(e), chosen=i == chosen)
             for i, (e, run_id) in enumerate(zip(scored, run_ids, strict=True))]
+
+
+def _diagnosed(entry: _Scored) -> Diagnosis:
+    """The entry's diagnosis, set by ``baseline`` before anything is recorded."""
+    if entry.diagnosis is None:
+        raise RuntimeError(f"The model {entry.model.spec.label!r} reached the store without "
+                           "a diagnosis. This is a bug in mlstrat; please report it.")
+    return entry.diagnosis
 
 
 def _early_stopping_info(d: _Data, plan: _Plan) -> dict[str, Any]:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Literal
+
+#: --train-dev's words -> baseline's ``train_dev``
+TRAIN_DEV: dict[str, Literal["auto"] | bool] = {"auto": "auto", "yes": True, "no": False}
 
 EPILOG = """examples:
   mlstrat baseline data.csv --target label --project proj
@@ -62,7 +66,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="rungs from one split, or from repeated K-fold out-of-fold "
                         "predictions (small data); auto: K-fold when one split's dev cannot "
                         "resolve 2 pt (default: %(default)s)")
-    p.add_argument("--train-dev", choices=("auto", "yes", "no"), default="auto",
+    p.add_argument("--train-dev", choices=tuple(TRAIN_DEV), default="auto",
                    help="carve a train-dev set (training distribution, not trained on); "
                         "auto: only with --domain, since without one train and dev come "
                         "from one distribution (default: %(default)s)")
@@ -89,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         hidden=args.hidden, l2=args.l2, dropout=args.dropout, drop=args.drop or (),
         roles=args.role, max_categories=args.max_categories, max_epochs=args.max_epochs,
         random_state=args.seed, resampling=args.resampling,
-        train_dev={"auto": "auto", "yes": True, "no": False}[args.train_dev],
+        train_dev=TRAIN_DEV[args.train_dev],
         drop_duplicates=args.drop_duplicates, allow_new_data=args.allow_new_data,
         progress=None if args.quiet else StageLines(sys.stderr))
     if args.json:

@@ -53,7 +53,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -352,9 +352,16 @@ def _quote(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+@overload
+def _whole(table: Mapping[str, Any], key: str, default: int, *, low: int,
+           section: str = ...) -> int: ...
+@overload
+def _whole(table: Mapping[str, Any], key: str, default: None, *, low: int,
+           section: str = ...) -> int | None: ...
 def _whole(table: Mapping[str, Any], key: str, default: int | None, *, low: int,
            section: str = "study") -> int | None:
-    """``table[key]`` as a whole number >= ``low`` (TOML integers only).
+    """``table[key]`` as a whole number >= ``low`` (TOML integers only);
+    ``None`` only where the default is ``None`` (an optional number).
 
     Examples
     --------
@@ -362,9 +369,13 @@ def _whole(table: Mapping[str, Any], key: str, default: int | None, *, low: int,
     Traceback (most recent call last):
     ...
     ValueError: [study] n_trials must be a whole number >= 1, such as n_trials = 10. Got 'two'.
+    >>> _whole({"seed": None}, "seed", 0, low=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: [study] seed must be a whole number >= 0, such as seed = 10. Got None.
     """
     value = table.get(key, default)
-    if value is None:
+    if value is None and default is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValueError(f"[{section}] {key} must be a whole number >= {low}, such as "

@@ -72,8 +72,8 @@ class StudyResult:
     def total_epochs(self) -> int:
         """Epochs trained by every trial (successive halving's survivors count
         each epoch once, since they continue rather than restart)."""
-        spent = [m.get("epochs_spent", e) for m, e in zip(self.trials["metrics"],
-                                                          self.trials["epochs"])]
+        spent = [m.get("epochs_spent", e)
+                 for m, e in zip(self.trials["metrics"], self.trials["epochs"], strict=True)]
         return int(sum(spent))
 
     # -- frames ----------------------------------------------------------
@@ -110,8 +110,10 @@ class StudyResult:
         return select_model(frame, optimize=optimize, satisfice=dict(satisfice),
                             greater_is_better=gib)
 
-    def best_trial(self, optimize: str | None = None,
-                   satisfice: Mapping[str, tuple[str, float]] | None = None) -> dict[str, Any] | None:
+    def best_trial(
+        self, optimize: str | None = None,
+        satisfice: Mapping[str, tuple[str, float]] | None = None,
+    ) -> dict[str, Any] | None:
         """The chosen trial's row (params, metrics, ...) or None if no trial
         meets the constraints."""
         chosen = self.select(optimize, satisfice).chosen

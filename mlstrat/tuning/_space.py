@@ -194,6 +194,8 @@ class IntUniform(Distribution):
     """Integers ``low..high`` inclusive, uniform (number of units, of layers)."""
 
     kind = "intuniform"
+    low: int
+    high: int
 
     def __init__(self, low: int, high: int) -> None:
         for name, bound in (("low", low), ("high", high)):
@@ -365,6 +367,8 @@ class SearchSpace(Mapping):
         Name -> a distribution, or its ``to_dict`` form
         (``{"loguniform": [1e-4, 1e-1]}``), or a list (a choice).
     """
+
+    dimensions: dict[str, Distribution]
 
     def __init__(self, dimensions: Mapping[str, Any]) -> None:
         if isinstance(dimensions, SearchSpace):

@@ -60,6 +60,22 @@ class Strategy:
         """What the strategy does with ``n_trials``, when that needs saying."""
         return None
 
+    def brackets(self, n_trials: int) -> list[tuple[int, list[tuple[int, int]]]]:
+        """(bracket index, rungs of (configurations, epochs)): defined by the
+        strategies with ``multi_fidelity = True``, which the study runs in rungs.
+
+        Examples
+        --------
+        >>> RandomSearch().brackets(10)
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: RandomSearch trains every trial once and has no brackets; \
+a strategy with multi_fidelity = True must define brackets(n_trials).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} trains every trial once and has no brackets; "
+            "a strategy with multi_fidelity = True must define brackets(n_trials).")
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **{k: v for k, v in vars(self).items()
                                       if not k.startswith("_")}}

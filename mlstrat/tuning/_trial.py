@@ -135,6 +135,10 @@ def _prepare(task: Mapping[str, Any]) -> tuple[Any, int]:
         if resource and task.get("epochs"):
             model.set_params(**{resource: int(task["epochs"])})
         return model, 0
+    if resource is None:
+        raise ValueError(
+            f"Continuing a fitted {type(model).__name__} for more epochs needs an epoch "
+            f"budget parameter (one of {list(RESOURCE_PARAMS)}); the trial has none.")
     done = int(task.get("epochs_done", 0))
     extra = int(task["epochs"]) - done
     model.set_params(warm_start=True, **{resource: max(extra, 1)})
@@ -174,7 +178,9 @@ def _history_rows(model: Any, start: int) -> list[dict[str, Any]]:
     else:
         losses = list(getattr(model, "loss_curve_", None) or [])
         rows = [{"epoch": i + 1, "loss": float(v)} for i, v in enumerate(losses)]
-        for row, score in zip(rows, getattr(model, "validation_scores_", None) or []):
+        # validation_scores_ exists only with early_stopping=True: rows may outnumber it
+        scores = getattr(model, "validation_scores_", None) or []
+        for row, score in zip(rows, scores, strict=False):
             row["val_score"] = float(score)
     return [_plain_row(r) for r in rows if r["epoch"] > start]
 

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from sklearn import datasets
 
-
 # Fast settings for every workflow test: few epochs, short patience.
 FAST = {"max_epochs": 15, "patience": 4, "learning_rate": 0.01}
 
@@ -31,7 +30,8 @@ def mixed_table(n_web: int = 1000, n_car: int = 600, seed: int = 0) -> pd.DataFr
     source = np.r_[np.full(n_web, "web"), np.full(n_car, "car")]
     x1, x2 = rng.normal(size=n), rng.normal(size=n)
     city = rng.choice(list("ABCDEFGH"), size=n)
-    effect = pd.Series(city).map(dict(zip("ABCDEFGH", np.linspace(-1, 1, 8)))).to_numpy()
+    shift = dict(zip("ABCDEFGH", np.linspace(-1, 1, 8), strict=True))
+    effect = pd.Series(city).map(shift).to_numpy()
     score = np.where(source == "web", x1 + x2, x1 - x2) + effect + 0.3 * rng.normal(size=n)
     y = np.where(score > 0, "yes", "no")
     frame = pd.DataFrame({

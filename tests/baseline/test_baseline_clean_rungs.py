@@ -11,8 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from mlstrat import open_project
-from mlstrat.baseline import ModelSpec, baseline, build_preprocessor
-from mlstrat.baseline import _models, _workflow
+from mlstrat.baseline import ModelSpec, _models, _workflow, baseline, build_preprocessor
 from mlstrat.baseline._columns import coerce_features
 from mlstrat.baseline._resampling import (
     carve_early_stopping,
@@ -199,7 +198,7 @@ def test_kfold_out_of_fold_predictions_match_cross_val_predict(tmp_path, cancer,
                  .split(pool, y[pool])]
         fits = captured[5 * repeat:5 * repeat + 5]
         cv = []
-        for held, fit in zip(folds, fits):
+        for held, fit in zip(folds, fits, strict=True):
             assert set(held) == set(fit.held)            # the workflow used these folds
             assert not set(fit.fit) & set(held) and not set(fit.carve) & set(fit.fit)
             cv.append((np.searchsorted(pool, fit.fit), np.searchsorted(pool, held)))
@@ -243,7 +242,7 @@ def test_repeated_folds_keep_groups_whole_and_partition():
                 assert owner.setdefault(g, j) == j
         ref = [np.sort(t) for _, t in StratifiedGroupKFold(5, shuffle=True, random_state=7 + r)
                .split(np.zeros(300), y, groups)]
-        assert all((a == b).all() for a, b in zip(parts, ref))
+        assert all((a == b).all() for a, b in zip(parts, ref, strict=True))
     assert [set(a) for a in folds[0]] != [set(b) for b in folds[1]]  # repeats differ
 
 

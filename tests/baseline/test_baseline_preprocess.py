@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from mlstrat.baseline import DateFeatures, build_preprocessor, infer_roles
 from mlstrat.baseline._columns import coerce_features
@@ -35,3 +36,16 @@ def test_date_parts_against_pandas():
     assert parts[0].tolist() == [2024, 2, expected[0].day_of_week,
                                  (expected[0] - pd.Timestamp("1970-01-01")).days]
     assert np.isnan(parts[2]).all()
+
+
+def test_frequent_categories_refuses_another_number_of_columns():
+    """Fitted on two columns, a one-column table used to lose a column silently."""
+    from mlstrat.baseline._preprocess import FrequentCategories
+
+    grouper = FrequentCategories(max_categories=2).fit(
+        pd.DataFrame({"a": ["x", "x", "y"], "b": ["p", "q", "q"]}))
+    assert grouper.transform(pd.DataFrame({"a": ["x", "z"], "b": ["q", None]})).tolist() == [
+        ["x", "q"], ["(other)", "(other)"]]  # None never seen in fit: other
+    with pytest.raises(ValueError, match="X has 1 features, but FrequentCategories is "
+                                         "expecting 2 features"):
+        grouper.transform(pd.DataFrame({"a": ["x"]}))

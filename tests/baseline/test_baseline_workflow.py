@@ -269,3 +269,21 @@ def test_a_class_missing_from_training_does_not_break_early_stopping(tmp_path, w
     assert any("1 dev rows have classes the training split lacks (7)" in n for n in r.notes)
     dev = open_project(tmp_path).run_predictions(r.best.run_id, "dev")
     assert (dev.loc[dev["y_true"] == 7, "y_pred"] != 7).all()
+
+
+def test_no_finite_dev_metric_is_refused_with_the_values():
+    """When every model's dev metric is NaN (training diverged), the choice
+    says so instead of failing on ``int(None)``."""
+    from types import SimpleNamespace
+
+    from mlstrat.baseline._workflow import _choose
+
+    def entry(label, value):
+        return SimpleNamespace(model=SimpleNamespace(spec=SimpleNamespace(label=label)),
+                               metrics={"dev": {"rmse": value}})
+
+    assert _choose([entry("linear", 2.0), entry("NN (64)", 1.5)], "regression", "rmse") == 1
+    with pytest.raises(ValueError, match=r"No model has a finite dev rmse: \{'linear': nan, "
+                                         r"'NN \(64\)': inf\}\. Training diverged"):
+        _choose([entry("linear", float("nan")), entry("NN (64)", float("inf"))],
+                "regression", "rmse")

@@ -26,7 +26,7 @@ class SleepyClassifier(ClassifierMixin, BaseEstimator):
         if self.mode == "raise" or (self.mode == "raise_big" and self.alpha > 1.0):
             raise RuntimeError("boom: this configuration cannot be trained")
         if self.mode == "diverge":
-            warnings.warn("the loss became inf at epoch 2", DivergenceWarning)
+            warnings.warn("the loss became inf at epoch 2", DivergenceWarning, stacklevel=2)
         values, counts = np.unique(y, return_counts=True)
         self.majority_ = values[np.argmax(counts)]
         self.classes_ = values

@@ -6,9 +6,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.tuning._helpers import SleepyClassifier, toy_data  # noqa: E402
-
 from mlstrat.tuning import create_study, loguniform, one_minus_log  # noqa: E402
+from tests.tuning._helpers import SleepyClassifier, toy_data  # noqa: E402
 
 
 def main():

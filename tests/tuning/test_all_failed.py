@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from mlstrat.cli import main
 from mlstrat.store import open_project
 

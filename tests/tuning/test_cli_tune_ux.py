@@ -25,7 +25,15 @@ from sklearn.model_selection import train_test_split
 import mlstrat.tuning._study as study_module
 from mlstrat.cli import main
 from mlstrat.store import Project
-from mlstrat.tuning import DISTRIBUTIONS, KEYS, StudyStart, TrialBar, create_study, load_config
+from mlstrat.tuning import (
+    DISTRIBUTIONS,
+    KEYS,
+    StudyStart,
+    TrialBar,
+    create_study,
+    load_config,
+    parse_config,
+)
 from mlstrat.tuning._progress import waiting_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +82,18 @@ def test_an_unknown_key_is_refused_with_the_near_miss(tmp_path, capsys):
     assert main(["tune", str(config), "--project", str(tmp_path / "p")]) == 2
     assert "did you mean 'n_trials'" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+
+
+def test_a_seed_of_none_is_refused_and_an_absent_n_trials_is_not():
+    """A config built in Python may hold None: the seed must be a whole
+    number, while n_trials is optional (the strategy's own count)."""
+    raw = {"study": {"seed": None}, "data": {"dataset": "iris"},
+           "space": {"C": {"loguniform": [0.01, 10.0]}}}
+    with pytest.raises(ValueError, match=r"\[study\] seed must be a whole number >= 0, "
+                                         r"such as seed = 10\. Got None\."):
+        parse_config(raw)
+    config = parse_config({**raw, "study": {"n_trials": None}})
+    assert (config.seed, config.n_trials) == (0, None)
 
 
 # -- a CSV with text columns ----------------------------------------------------

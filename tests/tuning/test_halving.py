@@ -133,3 +133,31 @@ def test_score_chart_uses_each_scale(tmp_path, digits):
     assert panels["learning_rate"]["scale"]["type"] == "log"
     assert panels["beta1"]["field"] == "1 - beta1"
     assert panels["beta1"]["scale"]["type"] == "log"
+
+
+def test_continuing_a_fitted_model_without_an_epoch_budget_is_refused(digits):
+    """A warm-started rung needs the parameter that sets the epochs; without
+    it the trial fails with a message naming the parameters, not a TypeError
+    from ``set_params(**{None: ...})``."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from mlstrat.tuning._trial import run_trial
+
+    X_train, y_train, X_dev, y_dev = digits
+    model = KNeighborsClassifier().fit(X_train, y_train)
+    out = run_trial({"params": {}, "model": model, "resource": None, "epochs": 3,
+                     "epochs_done": 1, "scoring": "error"},
+                    {"X_train": X_train, "y_train": y_train, "X_dev": X_dev, "y_dev": y_dev})
+    assert out["state"] == "failed"
+    assert out["error"].startswith("ValueError: Continuing a fitted KNeighborsClassifier "
+                                   "for more epochs needs an epoch budget parameter "
+                                   "(one of ['max_epochs', 'max_iter', 'n_estimators'])")
+
+
+def test_only_multi_fidelity_strategies_have_brackets():
+    from mlstrat.tuning import GridSearch
+
+    assert SuccessiveHalving(min_epochs=1, max_epochs=9, eta=3).brackets(9) == [
+        (0, [(9, 1), (3, 3), (1, 9)])]
+    with pytest.raises(NotImplementedError, match="GridSearch trains every trial once"):
+        GridSearch().brackets(9)

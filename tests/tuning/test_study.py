@@ -9,18 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.tuning._helpers import SleepyClassifier, toy_data
 from mlstrat.store import Project, StoreError
 from mlstrat.tuning import (
     CoarseToFine,
-    WaitingForTrialsWarning,
     GridSearch,
+    WaitingForTrialsWarning,
     choice,
     create_study,
     load_study,
     loguniform,
     one_minus_log,
 )
+from tests.tuning._helpers import SleepyClassifier, toy_data
 
 HERE = Path(__file__).resolve().parent
 SPACE = {"alpha": loguniform(1e-3, 1e3), "beta": one_minus_log(0.9, 0.999)}
