@@ -30,7 +30,7 @@ def generate(n: int, seed: int = 0) -> pd.DataFrame:
         cols[f"num{j}"] = num[:, j]
     levels = [5, 8, 12, 20, 30, 50, 80, 120, 160, 200]
     cats = [rng.integers(0, k, size=n) for k in levels]
-    for j, (k, c) in enumerate(zip(levels, cats)):
+    for j, c in enumerate(cats):
         cols[f"cat{j}"] = np.char.add(f"c{j}_", c.astype(str))
     start = np.datetime64("2018-01-01")
     days = [rng.integers(0, 2000, size=n) for _ in range(3)]

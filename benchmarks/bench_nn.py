@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import resource
 import subprocess
 import sys
@@ -87,7 +88,7 @@ def time_gemm_floor(n, d, epochs):
     """
     rng = np.random.default_rng(0)
     sizes = [d, *HIDDEN, N_CLASSES]
-    W = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(sizes, sizes[1:])]
+    W = [rng.standard_normal((a, b), dtype=np.float32) for a, b in itertools.pairwise(sizes)]
     X = rng.standard_normal((BATCH, d), dtype=np.float32)
     A = [np.empty((BATCH, k), dtype=np.float32) for k in sizes[1:]]   # A1, A2, A3
     D = [np.empty((BATCH, k), dtype=np.float32) for k in HIDDEN]       # D1, D2

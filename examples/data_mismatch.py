@@ -40,7 +40,8 @@ def main() -> None:
     target = {s: (data.X(s), data.y[s]) for s in ("dev", "test")}
 
     print("Step 1: train on the training distribution as it is")
-    train, train_dev = (data.X("train"), data.y["train"]), (data.X("train_dev"), data.y["train_dev"])
+    train = (data.X("train"), data.y["train"])
+    train_dev = (data.X("train_dev"), data.y["train_dev"])
     model = network().fit(*train, validation_data=train_dev)
     first = mlstrat.record_run(project, model, {"train": train, "train_dev": train_dev, **target},
                                name="NN (64)", human=HUMAN_ERROR, ids={"dev": data.ids["dev"]})

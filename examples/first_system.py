@@ -31,7 +31,8 @@ def make_data(path: Path, n_web: int = 3000, n_car: int = 2000, seed: int = 0) -
     source = np.r_[np.full(n_web, "web"), np.full(n_car, "car")]
     x1, x2 = rng.normal(size=n), rng.normal(size=n)
     city = rng.choice(list("ABCDEFGH"), size=n)
-    effect = pd.Series(city).map(dict(zip("ABCDEFGH", np.linspace(-1, 1, 8)))).to_numpy()
+    shift = dict(zip("ABCDEFGH", np.linspace(-1, 1, 8), strict=True))
+    effect = pd.Series(city).map(shift).to_numpy()
     score = np.where(source == "web", x1 + x2, x1 - x2) + effect + 0.3 * rng.normal(size=n)
     frame = pd.DataFrame({
         "utterance_id": [f"u{i:05d}" for i in range(n)],

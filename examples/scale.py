@@ -3,7 +3,8 @@
 Logistic regression and an RBF SVM level off as the training set grows, while
 neural networks keep improving, and the larger the network the longer it
 keeps improving.  Data: a synthetic 10-feature-cluster classification task
-(scikit-learn's make_classification), one fixed dev set of 2,000 examples.  Takes about a minute on 2 cores.
+(scikit-learn's make_classification), one fixed dev set of 2,000 examples.
+Takes about a minute on 2 cores.
 
 Run::
 
