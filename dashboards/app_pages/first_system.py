@@ -410,7 +410,7 @@ target = c1.selectbox("Target (the column to predict)", columns,
                       placeholder="Choose the column to predict", key="fs_target")
 if suggested is not None and target == suggested:
     c1.caption(f"Preselected: {why}.")
-elif suggested is None:
+elif suggested is None and target is None:
     c1.caption(why[:1].upper() + why[1:] + ("" if why.endswith(".") else "."))
 task = c2.selectbox("Task", TASKS, key="fs_task",
                     help="auto: regression for a numeric target with many distinct values")

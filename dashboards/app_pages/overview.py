@@ -32,5 +32,11 @@ with st.expander("Diagnosis as text"):
 st.subheader("Runs")
 st.caption("Error rates in percent; a regression's rungs in the target's units (the "
            "metric column). Outcome: what each run's diagnosis decides.")
-st.dataframe(common.runs_summary_table(path, rev), hide_index=True, key="runs_table",
-             width="stretch")
+summary = common.runs_summary_table(path, rev)
+# the numbers first, the creation time last: on a narrow screen only it may scroll away
+order = [c for c in ("id", "name", "outcome", "problem", "human", "train", "train-dev", "dev",
+                     "test", "metric", "created") if c in summary.columns]
+st.dataframe(summary, hide_index=True, key="runs_table", width="stretch",
+             column_order=order + [c for c in summary.columns if c not in order],
+             column_config={"id": st.column_config.NumberColumn("id", width=40),
+                            "created": st.column_config.TextColumn("created (UTC)")})
