@@ -6,6 +6,7 @@ data. Never silently in whatever project is open."""
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from pathlib import Path
 
@@ -86,6 +87,19 @@ def _without_temp(message: str, path: Path, name: str) -> str:
     for shown in (repr(str(path)), str(path), repr(str(path.parent)), str(path.parent)):
         message = message.replace(shown, repr(name) if shown.startswith("'") else name)
     return message
+
+
+#: the command-line advice closing a DatasetMismatchError (a DataFrame has no file name)
+_CLI_ADVICE = re.compile(r"Build the baselines of .+? in a project of its own, e\.g\. "
+                         r"--project \S+?\.(?=\s|$)")
+
+
+def _for_the_page(message: str, file_name: str) -> str:
+    """A refusal with the page's way out instead of the command's."""
+    message = message.replace("Pass allow_new_data=True (--allow-new-data)",
+                              "Tick 'This file is a new version' below the destination")
+    return _CLI_ADVICE.sub(f"Store the runs of `{file_name}` in a new project (under "
+                           "**Where the runs go**).", message)
 
 
 def _optional(value):
@@ -510,6 +524,11 @@ with st.expander("Network changes for this iteration (optional)"):
 # ----------------------------------------------------------------- where the runs go
 st.subheader("Where the runs go")
 destination = _choose_destination(open_folder, _data_sha(digest, frame), target, uploaded.name)
+allow_new_data = destination is not None and (destination / common.STORE_FILE).exists() and \
+    st.checkbox("This file is a new version of that project's data (same target and columns, "
+                "other rows or values): add its runs anyway", key="fs_allow_new_data",
+                help="The two versions are then never compared with each other. Another "
+                     "target or other columns are always refused.")
 if not st.button("Build", type="primary", key="fs_build", disabled=destination is None,
                  help=None if destination is not None else "Give the project folder first."):
     if previous is not None:
@@ -533,11 +552,11 @@ with st.status("Building the baselines...", expanded=True) as status:
             project=str(destination), hidden=hidden or None, l2=l2, dropout=dropout,
             roles=overrides or None, max_epochs=int(max_epochs), n_review=int(n_review),
             resampling=resampling, train_dev=TRAIN_DEV[train_dev][0],
-            drop_duplicates=drop_duplicates, progress=_progress)
+            drop_duplicates=drop_duplicates, allow_new_data=allow_new_data,
+            progress=_progress)
     except DatasetMismatchError as exc:
         status.update(label="Refused: another dataset", state="error", expanded=False)
-        st.error(f"`{destination.name}` holds runs of another dataset; nothing was built or "
-                 f"stored. {exc} Choose a new project above.")
+        st.error(f"Nothing was built or stored. {_for_the_page(str(exc), uploaded.name)}")
         st.stop()
     except DataCheckError as exc:
         status.update(label="Refused by the checks of the data", state="error",

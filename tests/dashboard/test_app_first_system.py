@@ -315,6 +315,16 @@ def test_a_file_of_another_dataset_is_refused_by_its_project(first_page, built):
     _build(at, resampling="split", destination=built)  # typed in: the project of table.csv
     _refused(at, "holds runs of another dataset", built, before=before)
     assert not (built.parent / "table_v2_project").exists()
+    shown = " ".join(errors(at))
+    assert "Store the runs of `table_v2.csv` in a new project" in shown
+    assert "--project" not in shown and "data_project" not in shown
+
+    # the user says it is a new version of that data: stored, never compared
+    at.checkbox(key="fs_allow_new_data").check().run()
+    at.button(key="fs_build").click().run()
+    assert not at.exception and not errors(at), errors(at)
+    assert len(_state(built)[0]) == len(before[0][0]) + 4
+    assert "another version of this data" in texts(at)
 
 
 @pytest.mark.parametrize("data, name, message", [
