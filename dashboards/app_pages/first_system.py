@@ -568,6 +568,11 @@ with st.status("Building the baselines...", expanded=True) as status:
         status.update(label="Nothing was built", state="error", expanded=False)
         st.error(f"Nothing was built or stored: {str(exc).strip(chr(39))}")
         st.stop()
+    except OSError as exc:  # e.g. a folder that cannot be created
+        status.update(label="Nothing was built", state="error", expanded=False)
+        st.error(f"The project `{destination}` cannot be written: {exc}. Choose another "
+                 "folder under **Where the runs go**.")
+        st.stop()
     status.update(label=f"Built in {sum(result.timings.values()):.1f}s", state="complete",
                   expanded=False)
 

@@ -327,6 +327,15 @@ def test_a_file_of_another_dataset_is_refused_by_its_project(first_page, built):
     assert "another version of this data" in texts(at)
 
 
+def test_a_folder_that_cannot_be_a_project_is_an_error(first_page, empty_project, tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
+    at = _upload(first_page, _csv(_table()))
+    _build(at, resampling="split", destination=tmp_path / "a_file" / "project")
+    assert any("cannot be written" in e and "Choose another folder" in e
+               for e in errors(at)), errors(at)
+    assert _n_runs(empty_project) == 0
+
+
 @pytest.mark.parametrize("data, name, message", [
     (b"PK\x03\x04 this is not a workbook", "table.xlsx", "is not a readable XLSX workbook"),
     (b"", "table.csv", "cannot be used"),
