@@ -205,7 +205,8 @@ def test_a_regression_upload_is_stored_in_target_units(app, small_project):
     run = mlstrat.open_project(small_project).get_run("regression csv")
     dev = frame[frame["split"] == "dev"]
     assert run.metric == "RMSE"
-    assert run.errors["dev"] == pytest.approx(np.sqrt(np.mean((dev["y_true"] - dev["y_pred"]) ** 2)))
+    rmse = np.sqrt(np.mean((dev["y_true"] - dev["y_pred"]) ** 2))
+    assert run.errors["dev"] == pytest.approx(rmse)
     assert run.diagnosis["metric"] == "RMSE"
 
 
