@@ -124,7 +124,7 @@ def _new_file(digest: str) -> None:
 def _store_state(folder: Path) -> tuple:
     """What changes when a project's store is written (cache key of the scan)."""
     out = []
-    for name in ("mlstrat.db", "mlstrat.db-wal"):
+    for name in (common.STORE_FILE, f"{common.STORE_FILE}-wal"):
         f = folder / name
         out.append(f.stat().st_mtime_ns if f.exists() else 0)
     return tuple(out)
