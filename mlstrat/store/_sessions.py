@@ -19,6 +19,7 @@ import contextlib
 import datetime as _dt
 import getpass
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -502,6 +503,13 @@ class SessionsMixin:
         for notes the store's newer note is kept). Without it, the spreadsheet's
         value wins for every differing cell.
 
+        Each tag cell is compared with the store as it was before the batch (a
+        cell given twice is compared twice). Unchanged cells are filtered in bulk
+        (one join of the batch against the stored tags); only cells changed in the
+        store after ``base_revision`` are looked up one by one in the audit log,
+        and the changes are written with one ``executemany`` of audit rows (their
+        ids, in batch order, are the tags' revisions) and one upsert of the tags.
+
         Returns counts: ``tagged``, ``untagged``, ``notes``, ``unchanged``,
         ``kept_newer`` and ``conflicts`` (a list of dicts), ``created`` (category names).
         """
@@ -509,53 +517,90 @@ class SessionsMixin:
         now = _now()
         report: dict[str, Any] = {"tagged": 0, "untagged": 0, "notes": 0, "unchanged": 0,
                                   "kept_newer": 0, "conflicts": [], "created": []}
+        eids, names, values = _tag_columns(tags)
         with self._db.transaction() as conn:
             self._require_session(conn, session_id)
             for name in new_categories:
                 self._insert_category(conn, session_id, check_category_name(name),
                                       builtin=False, by=by, now=now)
                 report["created"].append(name)
-            cats = {n.casefold(): (cid, n) for cid, n in conn.execute(
-                "SELECT id, name FROM error_categories WHERE session_id = ?"
-                " AND merged_into IS NULL", (session_id,))}
-            current = {(e, c): (bool(v), r) for e, c, v, r in conn.execute(
-                "SELECT example_id, category_id, value, revision FROM error_tags"
-                " WHERE session_id = ?", (session_id,))}
-            for eid, cat, value in tags:
-                cid, cname = cats[cat.casefold()]
-                old, rev = current.get((eid, cid), (False, 0))
-                value = bool(value)
-                if old == value:
-                    report["unchanged"] += 1
-                    continue
-                if base_revision is not None and rev > base_revision:
-                    was = self._value_at(conn, session_id, eid, cid, base_revision)
-                    if (value == (was == "1")):  # the sheet kept the exported value
-                        report["kept_newer"] += 1
-                        continue
-                self._write_tag(conn, session_id, eid, cid, cname, value, by, now, source)
-                report["tagged" if value else "untagged"] += 1
-            old_notes = {e: (n, r) for e, n, r in conn.execute(
-                "SELECT example_id, note, revision FROM error_notes WHERE session_id = ?",
-                (session_id,))}
-            for eid, note in notes:
-                old, rev = old_notes.get(eid, ("", 0))
-                if old == note:
-                    report["unchanged"] += 1
-                    continue
-                if base_revision is not None and rev > base_revision:
-                    was = self._value_at(conn, session_id, eid, None, base_revision) or ""
-                    if note == was:
-                        report["kept_newer"] += 1
-                        continue
-                    report["conflicts"].append(
-                        {"id": eid, "column": "note", "sheet": note, "store": old,
-                         "kept": "store"})
-                    continue
-                self._write_note(conn, session_id, eid, old if eid in old_notes else None,
-                                 note, by, now, source)
-                report["notes"] += 1
+            cids, cat_names = _category_ids(conn, session_id, names)
+            old, rev = _stored_tags(conn, session_id, eids, cids)
+            changed = old != values
+            kept = self._kept_newer(conn, session_id, eids, cids, values,
+                                    changed, rev, base_revision)
+            write = changed & ~kept
+            report["unchanged"] += int(np.count_nonzero(~changed))
+            report["kept_newer"] += int(np.count_nonzero(kept))
+            report["tagged"] = int(np.count_nonzero(write & values))
+            report["untagged"] = int(np.count_nonzero(write & ~values))
+            self._write_tags(conn, session_id, [(eids[i], cids[i], values[i]) for i in
+                                                np.flatnonzero(write).tolist()],
+                             cat_names, by, now, source)
+            self._apply_notes(conn, session_id, notes, base_revision, by, now, source, report)
         return report
+
+    def _kept_newer(self, conn, session_id: int, eids: Sequence[Any], cids: Sequence[int],
+                    values: np.ndarray, changed: np.ndarray, rev: np.ndarray,
+                    base_revision: int | None) -> np.ndarray:
+        """True where a changed cell, changed in the store after ``base_revision``
+        (its revision ``rev`` is newer), holds in the sheet the value it had at the
+        export: the store's newer value is kept. Only those cells are looked up."""
+        kept = np.zeros(len(values), dtype=bool)
+        if base_revision is None:
+            return kept
+        for i in np.flatnonzero(changed & (rev > base_revision)).tolist():
+            was = self._value_at(conn, session_id, eids[i], cids[i], base_revision)
+            kept[i] = bool(values[i]) == (was == "1")  # the sheet kept the exported value
+        return kept
+
+    def _write_tags(self, conn, session_id: int, cells: Sequence[tuple[Any, int, Any]],
+                    cat_names: Mapping[int, str], by: str, now: str, source: str) -> None:
+        """Write ``(example_id, category_id, value)`` cells: one audit row each, in
+        order, then every tag upserted with its audit row's id as revision."""
+        if not cells:
+            return
+        before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM error_audit").fetchone()[0]
+        conn.executemany(
+            "INSERT INTO error_audit (session_id, at, who, action, example_id, category_id,"
+            " category, old, new, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(session_id, now, by, "tag" if v else "untag", eid, cid, cat_names[cid],
+              "0" if v else "1", "1" if v else "0", source) for eid, cid, v in cells])
+        conn.execute(
+            "INSERT INTO error_tags (session_id, example_id, category_id, value, tagged_by,"
+            " tagged_at, revision) SELECT session_id, example_id, category_id, new = '1',"
+            " who, at, id FROM error_audit WHERE id > ? AND session_id = ?"
+            " AND action IN ('tag', 'untag') ORDER BY example_id, category_id, id"
+            " ON CONFLICT(session_id, example_id, category_id) DO UPDATE SET"
+            " value = excluded.value, tagged_by = excluded.tagged_by,"
+            " tagged_at = excluded.tagged_at, revision = excluded.revision",
+            (before, session_id))
+
+    def _apply_notes(self, conn, session_id: int, notes: Iterable[tuple[str, str]],
+                     base_revision: int | None, by: str, now: str, source: str,
+                     report: dict[str, Any]) -> None:
+        """The notes of :meth:`apply_error_changes`, one by one (a sheet holds one
+        per row); a note changed in the store after ``base_revision`` is kept."""
+        old_notes = {e: (n, r) for e, n, r in conn.execute(
+            "SELECT example_id, note, revision FROM error_notes WHERE session_id = ?",
+            (session_id,))}
+        for eid, note in notes:
+            old, rev = old_notes.get(eid, ("", 0))
+            if old == note:
+                report["unchanged"] += 1
+                continue
+            if base_revision is not None and rev > base_revision:
+                was = self._value_at(conn, session_id, eid, None, base_revision) or ""
+                if note == was:
+                    report["kept_newer"] += 1
+                    continue
+                report["conflicts"].append(
+                    {"id": eid, "column": "note", "sheet": note, "store": old,
+                     "kept": "store"})
+                continue
+            self._write_note(conn, session_id, eid, old if eid in old_notes else None,
+                             note, by, now, source)
+            report["notes"] += 1
 
     # -- internals -------------------------------------------------------------------
     @contextlib.contextmanager
@@ -710,3 +755,61 @@ def _check_unique_names(names: Sequence[str]) -> None:
         if n.casefold() in seen:
             raise ValueError(f"Category {n!r} is given twice (names ignore case).")
         seen.add(n.casefold())
+
+
+def _tag_columns(tags: Iterable[tuple[Any, str, Any]]) -> tuple[list[Any], list[str],
+                                                                 np.ndarray]:
+    """``(example_id, category, value)`` rows as three columns (values as bools).
+
+    Examples
+    --------
+    >>> _tag_columns([("a", "blurry", 1), ("b", "dark", False)])
+    (['a', 'b'], ['blurry', 'dark'], array([ True, False]))
+    """
+    rows = list(tags)
+    if rows and set(map(len, rows)) != {3}:
+        bad = next(i for i, row in enumerate(rows) if len(row) != 3)
+        raise ValueError(f"Each tag must be an (example_id, category, value) tuple; tag "
+                         f"{bad} is {rows[bad]!r}.")
+    eids, names, values = (list(map(itemgetter(j), rows)) for j in range(3))
+    return eids, names, np.fromiter(map(bool, values), dtype=bool, count=len(values))
+
+
+def _category_ids(conn, session_id: int, names: Sequence[str]) -> tuple[list[int],
+                                                                       dict[int, str]]:
+    """The active category id of each name (any case), and each id's stored name."""
+    active = {n.casefold(): (cid, n) for cid, n in conn.execute(
+        "SELECT id, name FROM error_categories WHERE session_id = ?"
+        " AND merged_into IS NULL", (session_id,))}
+    codes, uniques = pd.factorize(pd.Series(names, dtype=object), use_na_sentinel=False)
+    ids = []
+    for name in uniques.tolist():
+        if name.casefold() not in active:
+            raise KeyError(f"Unknown category {name!r} in session {session_id}. Known "
+                           f"categories: {[n for _, n in active.values()]}. Add it first "
+                           "with add_category (or new_categories).")
+        ids.append(active[name.casefold()][0])
+    cids = np.asarray(ids, dtype=np.int64)[codes].tolist() if ids else []
+    return cids, {cid: n for cid, n in active.values()}
+
+
+def _stored_tags(conn, session_id: int, eids: Sequence[Any],
+                 cids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Stored value (False when absent) and revision (0) of each ``(eid, cid)`` cell,
+    found with one join of the batch against the session's tags."""
+    n = len(eids)
+    rows = conn.execute("SELECT example_id, category_id, value, revision FROM error_tags"
+                        " WHERE session_id = ?", (session_id,)).fetchall()
+    if not n or not rows:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
+    s_eids, s_cids, s_values, s_revs = (list(map(itemgetter(j), rows)) for j in range(4))
+    codes, _ = pd.factorize(pd.Series([*eids, *s_eids], dtype=object), use_na_sentinel=False)
+    span = max(max(cids), max(s_cids)) + 1
+    keys = codes.astype(np.int64) * span + np.asarray([*cids, *s_cids], dtype=np.int64)
+    pos = pd.Index(keys[n:]).get_indexer(keys[:n])
+    found = pos >= 0
+    old = np.zeros(n, dtype=bool)
+    rev = np.zeros(n, dtype=np.int64)
+    old[found] = np.asarray(s_values, dtype=bool)[pos[found]]
+    rev[found] = np.asarray(s_revs, dtype=np.int64)[pos[found]]
+    return old, rev
