@@ -15,6 +15,11 @@ the rate of wrong "more data alone will not get there" answers (targets
 that are reachable), the rate of that answer when it is right, the share of
 bounded intervals and their median width (high / low).
 
+Read a row with its Wilson interval: with 200 simulations a row whose true
+coverage is exactly 95% shows less than 94% one time in five
+(``binom.cdf(187, 200, 0.95) = 0.20``), so a single low row is a cue to rerun
+it with more simulations, not proof of a miss.
+
 Examples
 --------
 >>> t = curve_calibration(n_sims=4, n_boot=50, random_state=0, n_devs=(1000,),
