@@ -91,9 +91,9 @@ def review_notice(summary) -> str | None:
                 "share below is 0% until you review them.")
     return (f"Only **{touched:,} of the {sampled:,}** sampled errors have a tag or a note. "
             f"The shares and ceilings count the other {sampled - touched:,} as 'none of "
-            "these categories', so each share is a lower bound that can only grow as you "
-            f"review them (among the reviewed errors alone it would be up to "
-            f"{sampled / touched:.1f}x larger).")
+            "these categories': each is a lower bound that grows as you review them (if "
+            f"the {sampled - touched:,} unreviewed errors are like the reviewed ones, each "
+            f"share is {sampled / touched:.1f}x what is shown).")
 
 
 def sheet_message(text: str, temp: Path, name: str) -> str:
