@@ -18,6 +18,13 @@ Bounded spreadsheets
     sheet's ``<dimension>`` and a streamed count of its ``<row>`` elements). Every
     reader of a user's spreadsheet (error-analysis imports, data files, dashboard
     uploads) calls it; :func:`check_upload` applies the same caps to uploaded bytes.
+
+    The caps fit each other: a review sheet as long as :data:`MAX_SHEET_ROWS`
+    (250,000 rows; 82 MB of XML with 5 categories and 2 features) unzips well
+    under :data:`MAX_XLSX_UNCOMPRESSED` (120 MB), so whatever mlstrat exports within
+    the row cap imports back. Importing such a sheet peaks at about 0.6 GB of memory
+    (python-calamine's grid, measured in BENCHMARKS.md). Larger tables belong in CSV
+    or Parquet.
 """
 
 from __future__ import annotations
@@ -54,12 +61,14 @@ __all__ = [
 
 #: an upload (any file the dashboard receives) larger than this is refused
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
-#: an XLSX archive whose members add up to more than this once unzipped is refused
-MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
+#: a sheet with more rows than this (header included) is refused; CSV review sheets too
+MAX_SHEET_ROWS = 250_000
+#: an XLSX archive whose members add up to more than this once unzipped is refused:
+#: room for a review sheet at MAX_SHEET_ROWS (82 MB of XML at 250,000 rows of 5
+#: categories and 2 features, 340 bytes a row) with about 1.5x to spare
+MAX_XLSX_UNCOMPRESSED = 120 * 1024 * 1024
 #: an XLSX archive with more members than this is refused
 MAX_XLSX_MEMBERS = 1_000
-#: a sheet with more rows than this (header included) is refused
-MAX_SHEET_ROWS = 1_000_000
 #: a sheet with more columns than this is refused
 MAX_SHEET_COLUMNS = 2_000
 #: the ending of the temporary files :func:`atomic_write` creates
@@ -195,6 +204,9 @@ def _older_than(tmp: Path, seconds: float) -> bool:
 # -- bounded spreadsheets -------------------------------------------------------------
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s[^>]*?ref=\"([^\"]+)\"")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s/>]")
+#: every match of _ROW_TAG holds one of these; their counts (a few times faster than
+#: the regex) bound the rows from above, and the regex runs only when they pass the cap
+_ROW_BOUND = (b"<row", b":row")
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _CHUNK = 1 << 20
 
@@ -277,22 +289,45 @@ def _check_members(zf: zipfile.ZipFile, label: str, max_uncompressed: int) -> No
 def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
                  max_rows: int, max_columns: int) -> None:
     sheet = info.filename.rsplit("/", 1)[-1]
-    rows = 0
-    tail = b""
     with zf.open(info) as fh:
         head = fh.read(_CHUNK)
         found = _DIMENSION.search(head[:65536])
         if found:
             _check_dimension(found.group(1).decode("ascii", "replace"), label, sheet,
                              max_rows, max_columns)
-        chunk = head
-        while chunk:
-            data = tail + chunk
-            rows += len(_ROW_TAG.findall(data)) - len(_ROW_TAG.findall(tail))
-            if rows > max_rows:
-                _too_many_rows(label, sheet, f"more than {max_rows:,}", max_rows)
-            tail = data[-16:]
-            chunk = fh.read(_CHUNK)
+        if _count_tags(head, fh, _ROW_BOUND, max_rows) <= max_rows:
+            return  # an upper bound of the rows is within the cap: no exact count needed
+    with zf.open(info) as fh:
+        if _count_tags(fh.read(_CHUNK), fh, _ROW_TAG, max_rows) > max_rows:
+            _too_many_rows(label, sheet, f"more than {max_rows:,}", max_rows)
+
+
+def _count_tags(chunk: bytes, fh: IO[bytes], pattern: re.Pattern[bytes] | tuple[bytes, ...],
+                stop: int) -> int:
+    """Occurrences of ``pattern`` (a regex, or substrings whose counts add up) in
+    ``chunk`` and the rest of ``fh``, read a chunk at a time; stops above ``stop``.
+
+    Examples
+    --------
+    >>> import io
+    >>> xml = b"<sheetData><row r='1'/><x:row>" + b"</x:row></sheetData><rowBreaks/>"
+    >>> _count_tags(xml, io.BytesIO(), _ROW_TAG, 10), _count_tags(xml, io.BytesIO(),
+    ...                                                           _ROW_BOUND, 10)
+    (2, 4)
+    """
+    count, tail = 0, b""
+    while chunk and count <= stop:
+        data = tail + chunk
+        count += _occurrences(data, pattern) - _occurrences(tail, pattern)
+        tail = data[-16:]
+        chunk = fh.read(_CHUNK)
+    return count
+
+
+def _occurrences(data: bytes, pattern: re.Pattern[bytes] | tuple[bytes, ...]) -> int:
+    if isinstance(pattern, tuple):
+        return sum(data.count(part) for part in pattern)
+    return len(pattern.findall(data))
 
 
 def _check_dimension(ref: str, label: str, sheet: str, max_rows: int,

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlstrat._files import (
+    MAX_SHEET_ROWS,
     MAX_XLSX_UNCOMPRESSED,
     SpreadsheetError,
     check_upload,
@@ -48,7 +49,7 @@ def _refused(session, path, match):
 def test_a_small_zip_bomb_is_refused_before_parsing(session, exported):
     content = members(exported)
     xml = content[SHEET].decode()
-    filler = "<row/>" * (MAX_XLSX_UNCOMPRESSED // 6 + 10)   # ~50 MB of XML that zips to KB
+    filler = "<row/>" * (MAX_XLSX_UNCOMPRESSED // 6 + 10)   # over the cap of XML, zipping to KB
     content[SHEET] = xml.replace("</sheetData>", filler + "</sheetData>").encode()
     write_members(exported, content)
     assert exported.stat().st_size < 2**20
@@ -66,7 +67,7 @@ def test_a_declared_dimension_over_the_caps_is_refused(session, exported):
         content[SHEET] = content[SHEET].replace(
             b"<sheetData", b'<dimension ref="A1:XFD1048576"/><sheetData', 1)
     write_members(exported, content)
-    _refused(session, exported, r"has 1,048,576 rows; the limit is 1,000,000")
+    _refused(session, exported, rf"has 1,048,576 rows; the limit is {MAX_SHEET_ROWS:,}")
 
 
 def test_rows_are_counted_even_without_a_dimension(exported):
