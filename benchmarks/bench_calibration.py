@@ -20,6 +20,7 @@ from mlstrat.calibration import (
     curve_calibration,
     ladder_calibration,
     paired_calibration,
+    regression_calibration,
     weighted_calibration,
 )
 
@@ -42,6 +43,8 @@ def main() -> None:
         ("Weighted rates (Kish): coverage", lambda: weighted_calibration(n_sims=n // 2)),
         ("Paired difference of two models (Tango): coverage",
          lambda: paired_calibration(n_sims=n // 2)),
+        ("Regression ladder (RMSE, bootstrap): coverage",
+         lambda: regression_calibration(n_sims=max(50, n // 10), random_state=0)),
         ("Learning curves: data-needed interval",
          lambda: curve_calibration(n_sims=max(20, n // 10), random_state=0)),
         ("Adversarial validation: level and power",
