@@ -46,8 +46,8 @@ def _project_sidebar() -> str:
 def _missing_project(path: str) -> None:
     folder = Path(path).expanduser()
     if folder.resolve() == common.DEFAULT_PROJECT.resolve():
-        st.info("The demo project has not been built yet. Build it here (about a "
-                "minute) or run `python -m mlstrat.demo --ensure`.")
+        st.info("The demo project has not been built yet. Build it here (a few seconds "
+                "on 2 cores) or run `python -m mlstrat.demo --ensure`.")
         if st.button("Build the demo project", type="primary"):
             from mlstrat.demo import ensure_demo_project
 

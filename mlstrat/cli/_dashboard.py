@@ -38,7 +38,7 @@ def _project(folder: str | None) -> Path:
         from mlstrat.demo import ensure_demo_project
 
         print("mlstrat dashboard: no --project given; opening the demo project "
-              "(built on first use, about a minute).", flush=True)
+              "(built on first use, a few seconds).", flush=True)
         return ensure_demo_project()
     path = Path(folder).expanduser()
     Project(path, create=False, readonly=True).close()  # a clear error if it is not one
