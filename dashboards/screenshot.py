@@ -106,7 +106,9 @@ def open_page(page, base_url: str, name: str, query: str = "") -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--project", default=str(REPO_ROOT / "demo_project"))
+    parser.add_argument("--project", default="demo_project",
+                        help="project folder, relative to the repository (shown as given in "
+                             "the sidebar, so the screenshot holds no machine path)")
     parser.add_argument("--out", default=str(REPO_ROOT / "docs" / "screenshot.png"))
     parser.add_argument("--page", default="overview", choices=list(PAGE_PATHS))
     parser.add_argument("--run", type=int, help="the run to show (default: the newest; "
@@ -117,12 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     from mlstrat.demo import ensure_demo_project
 
     run = args.run
-    if Path(args.project).resolve() == (REPO_ROOT / "demo_project").resolve():
-        ensure_demo_project(args.project)
+    full = Path(args.project) if Path(args.project).is_absolute() else REPO_ROOT / args.project
+    if full.resolve() == (REPO_ROOT / "demo_project").resolve():
+        ensure_demo_project(full)
         if run is None:
             from mlstrat.demo import ANALYSED_RUN, MARKER
 
-            run = json.loads((Path(args.project) / MARKER).read_text())["runs"][ANALYSED_RUN]
+            run = json.loads((full / MARKER).read_text())["runs"][ANALYSED_RUN]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with serve(args.project) as url, sync_playwright() as p:
         browser = launch_chromium(p)
