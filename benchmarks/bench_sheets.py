@@ -6,27 +6,33 @@ beside openpyxl in the same run. Prints seconds and ratios, asserts nothing.
    ``session.import_tags`` of a sheet with 10% of its tag cells changed, with the
    default reader (python-calamine) and with ``engine="openpyxl"``. Each engine has
    its own, identical session, so every import applies the same changes.
-2. Where the default engine's time goes: the store's snapshot, writing; reading,
-   checking every row, and the store's one-transaction write of the changes.
+2. Where the default engine's time goes: the store's snapshot, writing; the caps
+   check and reading, checking every row, and the store's one-transaction write
+   of the changes.
 3. The engines alone on the same workbook: writers (mlstrat, openpyxl write-only,
    xlsxwriter ``constant_memory``) and readers (python-calamine, fastexcel,
    openpyxl read-only). xlsxwriter and fastexcel are measured when installed (the
    ``dev`` extra has them); the library uses neither.
+4. With ``--memory-at-cap`` (instead of 1-3): the peak memory of a fresh process
+   importing a review sheet as long as the row cap allows, and of ``read_table``
+   reading dense data files of as many rows near the unzipped-size cap.
 
 Each step prints wall and CPU seconds; ratios use CPU time, which a busy shared
 machine inflates far less than wall time.
 
 Run: ``.venv/bin/python benchmarks/bench_sheets.py`` (``--rows`` to change the size,
-``--skip-openpyxl`` to leave out the slow reference).
+``--skip-openpyxl`` to leave out the slow reference, ``--memory-at-cap``).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import multiprocessing as mp
 import sys
 import tempfile
 import time
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,7 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_errors import CATEGORIES, all_errors, pre_tag  # noqa: E402
 
-from mlstrat.errors import _sheets, new_session  # noqa: E402
+from mlstrat._files import check_xlsx  # noqa: E402
+from mlstrat.baseline import read_table  # noqa: E402
+from mlstrat.errors import _sheets, new_session, open_session  # noqa: E402
 from mlstrat.errors._xlsx import Cell, SheetSpec  # noqa: E402
 from mlstrat.store import open_project  # noqa: E402
 
@@ -116,6 +124,8 @@ def bench_stages(folder: Path, n: int, results: dict) -> Path:
         _sheets.XLSX_WRITERS["mlstrat"](spec, fh)
     with open(path, "wb") as fh:
         _sheets.XLSX_WRITERS["mlstrat"](edited_workbook(session), fh)
+    with timed("import: caps check alone (check_xlsx, part of the next step)", results):
+        check_xlsx(path)
     with timed("import: check caps and read (python-calamine)", results):
         header, rows, stamp = _sheets._read_sheet(path, "calamine")
     report = _sheets.ImportReport(path=str(path))
@@ -209,11 +219,87 @@ def _fastexcel(path: Path):
     return read
 
 
+def bench_memory_at_cap(folder: Path) -> None:
+    """Peak memory (maximum resident size of a fresh process) of reading at the caps:
+    a review sheet import with MAX_SHEET_ROWS - 1 rows (the header makes the cap),
+    and ``read_table`` of two dense data files of the same rows near the XML cap."""
+    from mlstrat._files import MAX_SHEET_ROWS, MAX_XLSX_UNCOMPRESSED
+    n = MAX_SHEET_ROWS - 1
+    print(f"Memory at the caps ({n:,} rows, {MAX_XLSX_UNCOMPRESSED / 2**20:.0f} MB of XML)")
+    ctx = mp.get_context("spawn")
+    _in_child(ctx, _write_review_sheet, folder, n)
+    _in_child(ctx, _import_review_sheet, folder)
+    for kind, k in (("floats", 10), ("small ints", 18)):
+        _in_child(ctx, _write_data_sheet, folder, n, kind, k)
+        _in_child(ctx, _read_data_sheet, folder, f"{k} {kind}")
+
+
+def _in_child(ctx, target, *args) -> None:
+    proc = ctx.Process(target=target, args=args)
+    proc.start()
+    proc.join()
+    if proc.exitcode != 0:
+        raise RuntimeError(f"{target.__name__} failed (exit code {proc.exitcode})")
+
+
+def _max_rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _unzipped_mb(path: Path) -> float:
+    with zipfile.ZipFile(path) as zf:
+        return sum(i.file_size for i in zf.infolist()) / 2**20
+
+
+def _write_review_sheet(folder: Path, n: int) -> None:
+    project = open_project(folder / "cap")
+    session = make_session(project, n)
+    with open(folder / "cap.xlsx", "wb") as fh:
+        _sheets.XLSX_WRITERS["mlstrat"](edited_workbook(session), fh)
+    project.close()
+
+
+def _import_review_sheet(folder: Path) -> None:
+    project = open_project(folder / "cap")
+    session = open_session(project, int(project.error_sessions()["id"].iloc[-1]))
+    path = folder / "cap.xlsx"
+    before = _max_rss_mb()
+    with timed(f"import_tags, review sheet ({_unzipped_mb(path):.0f} MB of XML)", {}):
+        session.import_tags(path)
+    print(f"    -> peak {_max_rss_mb():.0f} MB resident (before the import: {before:.0f} MB)")
+    project.close()
+
+
+def _write_data_sheet(folder: Path, n: int, kind: str, k: int) -> None:
+    rng = np.random.default_rng(0)
+    body = [(rng.normal(size=n) if kind == "floats" else rng.integers(0, 10, n)).tolist()
+            for _ in range(k)]
+    spec = SheetSpec("data", rows=[[Cell(f"x{j}") for j in range(k)]], body=body,
+                     text_columns=[False] * k)
+    with open(folder / "data.xlsx", "wb") as fh:
+        _sheets.XLSX_WRITERS["mlstrat"]([spec], fh)
+
+
+def _read_data_sheet(folder: Path, label: str) -> None:
+    path = folder / "data.xlsx"
+    before = _max_rss_mb()
+    with timed(f"read_table, data file of {label} ({_unzipped_mb(path):.0f} MB of XML)", {}):
+        read_table(path)
+    print(f"    -> peak {_max_rss_mb():.0f} MB resident (before the read: {before:.0f} MB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--skip-openpyxl", action="store_true")
+    parser.add_argument("--memory-at-cap", action="store_true",
+                        help="only measure the peak memory of reading at the caps")
     args = parser.parse_args()
+    if args.memory_at_cap:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_memory_at_cap(Path(tmp))
+        return
     results: dict[str, tuple[float, float]] = {}
     engines = [("mlstrat", "calamine")]
     if not args.skip_openpyxl:

@@ -21,10 +21,11 @@ Bounded spreadsheets
 
     The caps fit each other: a review sheet as long as :data:`MAX_SHEET_ROWS`
     (250,000 rows; 82 MB of XML with 5 categories and 2 features) unzips well
-    under :data:`MAX_XLSX_UNCOMPRESSED` (120 MB), so whatever mlstrat exports within
-    the row cap imports back. Importing such a sheet peaks at about 0.6 GB of memory
-    (python-calamine's grid, measured in BENCHMARKS.md). Larger tables belong in CSV
-    or Parquet.
+    under :data:`MAX_XLSX_UNCOMPRESSED` (120 MB), so such a sheet imports back at any
+    length the row cap allows (a sheet with many more columns or long notes can pass
+    the size cap first; the message then points to CSV). Reading a sheet at the caps
+    peaks at about 0.6 GB of memory (python-calamine's grid; BENCHMARKS.md). Larger
+    tables belong in CSV or Parquet.
 """
 
 from __future__ import annotations
