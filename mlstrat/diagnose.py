@@ -71,7 +71,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -578,9 +578,13 @@ def _tell_size(gap: Gap, by_name: dict[str, Rung], alpha: float, power: float) -
     gap.enlarge = [r.name for r in sets if (_size(r) or 0) < gap.size_to_tell]
 
 
-def _decide_verdicts(gaps: list[Gap], by_name: dict[str, Rung], confidence: float,
-                     power: float, negligible: float | None) -> None:
-    """Holm over the tested gaps, then real / noise / too small to tell."""
+def _decide_verdicts(gaps: list[Gap], confidence: float, negligible: float | None,
+                     tell: Callable[[Gap, float], None]) -> None:
+    """Holm over the tested gaps, then real / noise / too small to tell.
+
+    ``tell(gap, alpha)`` sets a too-small gap's ``size_to_tell`` for a test at
+    level ``alpha`` (Holm's first step); rates and regressions size differently.
+    """
     tested = [g for g in gaps if g.pvalue is not None]
     alpha = 1 - confidence
     if not tested:
@@ -597,7 +601,7 @@ def _decide_verdicts(gaps: list[Gap], by_name: dict[str, Rung], confidence: floa
             g.verdict = "noise"
         else:
             g.verdict = "too_small_to_tell"
-            _tell_size(g, by_name, alpha / len(tested), power)
+            tell(g, alpha / len(tested))
 
 
 def _annotate(gap: Gap, d: Diagnosis) -> None:
@@ -790,7 +794,8 @@ def _build(rates: dict[str, float | None], sizes: dict[str, int], human_levels: 
         if rate is not None:
             by_name[s] = _rung(s, rate, sizes.get(s), confidence, n_eff=effective.get(s))
     gaps = [g for g in (_make_gap(n, by_name, confidence) for n in GAPS) if g is not None]
-    _decide_verdicts(gaps, by_name, confidence, power, negligible)
+    _decide_verdicts(gaps, confidence, negligible,
+                     lambda g, a: _tell_size(g, by_name, a, power))
     d = Diagnosis(rates, sizes, human_levels, human_source, confidence, comparable,
                   rungs=[by_name[r] for r in RUNGS if r in by_name], gaps=gaps, power=power)
     for g in gaps:

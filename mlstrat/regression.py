@@ -40,11 +40,12 @@ from mlstrat.diagnose import (
     _canonical_split,
     _check_human,
     _conclude,
+    _decide_verdicts,
     _frame_to_splits,
     _surpassed,
     _tested_bounds,
 )
-from mlstrat.stats import holm, z_value
+from mlstrat.stats import z_value
 
 __all__ = ["diagnose_regression", "REGRESSION_METRICS"]
 
@@ -149,28 +150,18 @@ def _gap(name: str, rungs: dict[str, Rung], reps: dict[str, np.ndarray],
 
 def _decide(gaps: list[Gap], rungs: dict[str, Rung], confidence: float, power: float,
             negligible: float | None) -> None:
-    if not gaps:
-        return
-    alpha = 1 - confidence
-    reject, adjusted = holm([g.pvalue for g in gaps], alpha)
-    zsum = z_value(1 - alpha / len(gaps)) + float(_sps.norm.ppf(power))
-    for g, rej, adj in zip(gaps, reject, adjusted, strict=True):
-        g.adjusted_pvalue = float(adj)
-        if negligible is not None:
-            g.negligible = negligible
-        low, high, band = _tested_bounds(g)
-        if rej:
-            g.verdict = "real"
-        elif max(abs(low), abs(high)) <= band:
-            g.verdict = "noise"
-        else:
-            g.verdict = "too_small_to_tell"
-            sets = [s for s in (g.upper, g.lower) if s in rungs]
-            n_now = min(rungs[s].n or 1 for s in sets)
-            delta = max(abs(g.value), band)
-            factor = (zsum * g._se / delta) ** 2  # type: ignore[attr-defined]
-            g.size_to_tell = int(math.ceil(max(factor, 1.0) * n_now))
-            g.enlarge = [s for s in sets if (rungs[s].n or 0) < g.size_to_tell]
+    """The decision layer of ``diagnose``, with sizes scaled from the bootstrap's spread."""
+
+    def tell(g: Gap, alpha: float) -> None:
+        zsum = z_value(1 - alpha) + float(_sps.norm.ppf(power))
+        sets = [s for s in (g.upper, g.lower) if s in rungs]
+        n_now = min(rungs[s].n or 1 for s in sets)
+        delta = max(abs(g.value), _tested_bounds(g)[2])
+        factor = (zsum * g._se / delta) ** 2  # type: ignore[attr-defined]
+        g.size_to_tell = int(math.ceil(max(factor, 1.0) * n_now))
+        g.enlarge = [s for s in sets if (rungs[s].n or 0) < g.size_to_tell]
+
+    _decide_verdicts(gaps, confidence, negligible, tell)
 
 
 def diagnose_regression(predictions, y_var: float | None = None,
