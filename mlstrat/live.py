@@ -45,14 +45,11 @@ import pandas as pd
 
 from mlstrat.diagnose import Diagnosis, _canonical_split, diagnose_predictions
 from mlstrat.nn import Callback
+from mlstrat.predictions import is_regression
 from mlstrat.regression import diagnose_regression
 from mlstrat.store import Project, open_project
 
 __all__ = ["ActiveRun", "start_run"]
-
-
-def _is_regression(y: np.ndarray) -> bool:
-    return y.dtype.kind == "f" and not np.all(np.mod(y[np.isfinite(y)], 1) == 0)
 
 
 class _EpochLogger(Callback):
@@ -148,8 +145,7 @@ class ActiveRun:
     def _task(self) -> str:
         if self.task is not None:
             return self.task
-        y = np.concatenate([f["y_true"].to_numpy() for f in self._predictions.values()])
-        return "regression" if _is_regression(y) else "classification"
+        return "regression" if is_regression(self._predictions) else "classification"
 
     def _diagnose(self, task: str) -> tuple[Diagnosis, dict[str, float], str]:
         pairs = {s: (f["y_true"].to_numpy(), f["y_pred"].to_numpy())

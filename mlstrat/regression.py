@@ -38,7 +38,6 @@ from mlstrat.diagnose import (
     Rung,
     _annotate,
     _canonical_split,
-    _check_human,
     _conclude,
     _decide_verdicts,
     _frame_to_splits,
@@ -143,7 +142,6 @@ def _gap(name: str, rungs: dict[str, Rung], reps: dict[str, np.ndarray],
               test="bootstrap test of the difference")
     gap.negligible = 0.1 * max(abs(rungs[upper].rate), abs(rungs.get(lower, Rung("", 0.0)).rate))
     gap.negligible = gap.negligible or 1e-12
-    gap.size_to_tell = None
     gap._se = float(np.std(diff))  # type: ignore[attr-defined]
     return gap
 
@@ -253,5 +251,3 @@ def _check_human_units(human):
     source = min(levels, key=levels.__getitem__)
     return {str(k): float(v) for k, v in levels.items()}, str(source), float(levels[source])
 
-
-_ = _check_human  # the rate version lives in diagnose; units need their own check

@@ -47,6 +47,7 @@ from mlstrat.baseline._dataset import same_dataset
 from mlstrat.baseline._metrics import score
 from mlstrat.diagnose import GAPS, RUNG_LABELS, SPLITS, Diagnosis, diagnose
 from mlstrat.metrics import METRICS, positive_label
+from mlstrat.predictions import is_regression
 from mlstrat.stats import mcnemar_test, paired_bootstrap
 from mlstrat.store import Project
 
@@ -247,10 +248,7 @@ def _task_of(run, frame: pd.DataFrame) -> str:
     task = (run.config.get("baseline") or {}).get("task") or run.config.get("task")
     if task in ("classification", "regression"):
         return task
-    y = frame["y_true"].to_numpy()
-    if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
-        return "regression"
-    return "classification"
+    return "regression" if is_regression({"split": frame}) else "classification"
 
 
 def _match(pa: pd.DataFrame, pb: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
