@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlstrat.baseline import baseline
+from mlstrat.first_system import baseline
 
 
 def generate(n: int, seed: int = 0) -> pd.DataFrame:

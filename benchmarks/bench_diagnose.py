@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from mlstrat.diagnose import diagnose_predictions
+from mlstrat.diagnosis import diagnose_predictions
 from mlstrat.metrics import error_rate, group_average
 
 

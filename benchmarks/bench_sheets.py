@@ -43,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_errors import CATEGORIES, all_errors, pre_tag  # noqa: E402
 
 from mlstrat._files import check_xlsx  # noqa: E402
-from mlstrat.baseline import read_table  # noqa: E402
 from mlstrat.errors import _sheets, new_session, open_session  # noqa: E402
 from mlstrat.errors._xlsx import Cell, SheetSpec  # noqa: E402
+from mlstrat.first_system import read_table  # noqa: E402
 from mlstrat.store import open_project  # noqa: E402
 
 

@@ -28,8 +28,7 @@ from scipy import ndimage
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from mlstrat.errors import new_session
-from mlstrat.store import open_project
+import mlstrat
 
 DEGRADATIONS = ("clean", "blurry", "noisy", "shifted")
 CATEGORIES = ("incorrectly labelled", "blurry", "noisy", "shifted")
@@ -110,7 +109,7 @@ def main(project_dir: str | None = None) -> None:
     train_error = float(np.mean(model.predict(digits.data[train] / 16) != digits.target[train]))
 
     # 2. the run, with its dev predictions and probabilities
-    project = open_project(project_dir or tempfile.mkdtemp(prefix="mlstrat_errors_"))
+    project = mlstrat.open_project(project_dir or tempfile.mkdtemp(prefix="mlstrat_errors_"))
     dev_frame = pd.DataFrame({"id": ids[dev], "y_true": dev_labels, "y_pred": pred})
     for j, cls in enumerate(classes):
         dev_frame[f"proba_{cls}"] = proba[:, j]
@@ -122,7 +121,7 @@ def main(project_dir: str | None = None) -> None:
 
     # 3. a session: 100 sampled dev errors, image statistics as features
     features = image_features(dev_images).assign(id=ids[dev])
-    session = new_session(project, run_id, name="low-quality camera", n=100,
+    session = mlstrat.new_session(project, run_id, name="low-quality camera", n=100,
                           features=features, payload=dev_images, categories=CATEGORIES,
                           by="example")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlstrat.baseline import baseline
+import mlstrat
 
 
 def make_data(path: Path, n_web: int = 3000, n_car: int = 2000, seed: int = 0) -> Path:
@@ -57,11 +57,11 @@ def main() -> None:
     data = make_data(project / "utterances.csv")
 
     print("== Iteration 1: baselines on the data file, dev/test only from car rows ==")
-    first = baseline(data, "label", domain="source=car", project=project, progress=True)
+    first = mlstrat.baseline(data, "label", domain="source=car", project=project, progress=True)
     print(first)
 
     print("\n== Iteration 2: one change: let the model see where a row comes from ==")
-    second = baseline(data, "label", domain="source=car", project=project,
+    second = mlstrat.baseline(data, "label", domain="source=car", project=project,
                       roles={"source": "categorical"}, progress=True)
     print(second.comparison)
     print(f"\nPrimary problem now: {second.diagnosis.primary}")

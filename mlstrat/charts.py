@@ -95,7 +95,7 @@ def ladder_chart(diagnosis_frame: pd.DataFrame, *, percent: bool = True,
 
     Examples
     --------
-    >>> from mlstrat.diagnose import diagnose
+    >>> from mlstrat.diagnosis import diagnose
     >>> d = diagnose(human=0.01, train=0.08, dev=0.10, sizes={"train": 5000, "dev": 1000})
     >>> spec = ladder_chart(d.to_frame()).to_dict()
     >>> len(spec["vconcat"])

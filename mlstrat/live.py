@@ -43,7 +43,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mlstrat.diagnose import Diagnosis, _canonical_split, diagnose_predictions
+from mlstrat.diagnosis import Diagnosis, _canonical_split, diagnose_predictions
 from mlstrat.nn import Callback
 from mlstrat.predictions import is_regression
 from mlstrat.regression import diagnose_regression

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numbers
 import operator
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -610,6 +610,8 @@ class Selection:
 def _candidates_frame(candidates) -> pd.DataFrame:
     if isinstance(candidates, pd.DataFrame):
         frame = candidates.copy()
+    elif isinstance(candidates, Mapping):
+        frame = _frame_from_mapping(candidates)
     else:
         frame = pd.DataFrame(list(candidates))
     if frame.empty:
@@ -621,6 +623,19 @@ def _candidates_frame(candidates) -> pd.DataFrame:
         )
     frame["name"] = frame["name"].astype(str)
     return frame
+
+
+def _frame_from_mapping(candidates: Mapping) -> pd.DataFrame:
+    """``{name: {metric: value}}`` -> one row per name (the name wins over a 'name' key)."""
+    rows = []
+    for name, metrics in candidates.items():
+        if not isinstance(metrics, Mapping):
+            raise TypeError(
+                f"Candidate {name!r} must map metric names to values, e.g. "
+                f"{{'accuracy': 0.9, 'latency_ms': 80}}. Got {type(metrics).__name__}."
+            )
+        rows.append({**metrics, "name": name})
+    return pd.DataFrame(rows)
 
 
 def _check_constraint(metric: str, spec, columns) -> tuple[str, float]:
@@ -668,8 +683,9 @@ def select_model(candidates, optimize: str = "accuracy", *,
 
     Parameters
     ----------
-    candidates : list of dict or DataFrame
-        One per model, each with a ``name`` and its metric values.
+    candidates : dict, list of dict or DataFrame
+        ``{name: {metric: value, ...}}``, or one dict (or row) per model with
+        a ``name`` and its metric values.
     optimize : str, default='accuracy'
         The optimizing metric.
     satisfice : dict, optional
@@ -686,6 +702,10 @@ def select_model(candidates, optimize: str = "accuracy", *,
     ...                  satisfice={"latency_ms": ("<=", 100)})
     >>> print(s.chosen, "|", s.message)
     None | No candidate satisfies every constraint: A fails latency_ms <= 100.
+    >>> select_model({"A": {"accuracy": 0.90, "latency_ms": 80},
+    ...               "B": {"accuracy": 0.95, "latency_ms": 300}},
+    ...              satisfice={"latency_ms": ("<=", 100)}).chosen
+    'A'
     """
     frame = _candidates_frame(candidates)
     if optimize not in frame.columns:

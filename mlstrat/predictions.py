@@ -15,7 +15,7 @@ import pandas as pd
 
 from mlstrat._files import MAX_UPLOAD_BYTES, check_upload
 from mlstrat._text import quote
-from mlstrat.diagnose import Diagnosis, diagnose_predictions
+from mlstrat.diagnosis import Diagnosis, diagnose_predictions
 from mlstrat.metrics import LabelMismatchError, align_labels
 from mlstrat.regression import diagnose_regression
 from mlstrat.store import SPLITS

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import is_regressor
 
-from mlstrat.diagnose import (
+from mlstrat.diagnosis import (
     STATUSES,
     Diagnosis,
     diagnose,
@@ -47,7 +47,7 @@ class RecordedRun:
 
     @property
     def status(self) -> str:
-        """A key of ``mlstrat.diagnose.STATUSES`` ('problem', 'not_enough_evidence', ...)."""
+        """A key of ``mlstrat.diagnosis.STATUSES`` ('problem', 'not_enough_evidence', ...)."""
         return self.diagnosis.status
 
     @property

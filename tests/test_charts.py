@@ -10,7 +10,7 @@ import pytest
 
 from mlstrat import charts
 from mlstrat.curves import LearningCurve, fit_power_law
-from mlstrat.diagnose import diagnose
+from mlstrat.diagnosis import diagnose
 from mlstrat.metrics import select_model
 
 
@@ -52,7 +52,7 @@ def test_ladder_chart_never_paints_a_negative_gap_as_a_problem():
 
 
 def test_ladder_chart_in_target_units():
-    from mlstrat.diagnose import diagnose_regression
+    from mlstrat.diagnosis import diagnose_regression
 
     rng = np.random.default_rng(0)
     y = rng.normal(size=200)

@@ -45,7 +45,7 @@ def _v1_record(diagnosis) -> dict:
 
 def test_runs_n_prints_the_primary_problem_the_list_shows(tmp_path, capsys):
     """Issue 13, point 13: the list said variance while `runs N` said None."""
-    from mlstrat.diagnose import diagnose
+    from mlstrat.diagnosis import diagnose
 
     d = diagnose(human=0.0, train=0.01, train_dev=0.09, dev=0.10,
                  sizes={"train": 50000, "train_dev": 5000, "dev": 5000})
@@ -89,7 +89,7 @@ def test_runs_list_says_not_enough_evidence_and_percent(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "outcome: not enough evidence yet" in out and "primary problem: none" in out
     assert "Next: Enlarge the train-dev" in out
-    from mlstrat.diagnose import diagnose
+    from mlstrat.diagnosis import diagnose
 
     gap = diagnose(train=0.0, train_dev=1 / 21, dev=0.0,
                    sizes={"train": 185, "train_dev": 21, "dev": 69}).gap("variance")

@@ -8,7 +8,7 @@ import pytest
 from sklearn.linear_model import SGDClassifier, SGDRegressor
 
 import mlstrat
-from mlstrat.diagnose import diagnose_predictions
+from mlstrat.diagnosis import diagnose_predictions
 from mlstrat.nn import NeuralNetClassifier
 
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlstrat._text import quote
-from mlstrat.baseline import baseline
-from mlstrat.baseline._columns import TargetError, check_target
-from mlstrat.diagnose import diagnose_predictions
+from mlstrat.diagnosis import diagnose_predictions
+from mlstrat.first_system import baseline
+from mlstrat.first_system._columns import TargetError, check_target
 from mlstrat.metrics import LabelMismatchError, error_rate, f1, precision
 from mlstrat.predictions import read_predictions
 

@@ -7,7 +7,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mlstrat
-from mlstrat.diagnose import Diagnosis
+from mlstrat.diagnosis import Diagnosis
 
 
 def test_record_run_stores_what_sklearn_measures(tmp_path):
@@ -69,7 +69,7 @@ def test_record_run_stores_and_prints_the_outcome(tmp_path):
 
 
 def test_runs_summary_reads_in_words_and_percent(tmp_path):
-    from mlstrat.diagnose import diagnose
+    from mlstrat.diagnosis import diagnose
     from mlstrat.tracking import runs_summary
 
     project = mlstrat.open_project(tmp_path)

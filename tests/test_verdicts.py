@@ -14,7 +14,7 @@ import pytest
 from scipy import stats as sps
 from scipy.optimize import minimize_scalar
 
-from mlstrat.diagnose import STATUSES, VERDICTS, Diagnosis, diagnose, diagnose_predictions
+from mlstrat.diagnosis import STATUSES, VERDICTS, Diagnosis, diagnose, diagnose_predictions
 from mlstrat.stats import (
     holm,
     kish_effective_size,

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 import mlstrat
-from mlstrat.diagnose import RUNG_LABELS, STATUSES, VERDICTS
+from mlstrat.diagnosis import RUNG_LABELS, STATUSES, VERDICTS
 from mlstrat.store import StoreError
 from mlstrat.tracking import runs_summary
 

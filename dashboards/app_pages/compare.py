@@ -1,5 +1,5 @@
 """Compare runs: did the change help? Two runs paired on the same dev examples
-(``mlstrat.baseline.compare_runs``)."""
+(``mlstrat.first_system.compare_runs``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 from app_pages import _common as common
 
-from mlstrat.baseline import RunComparison, compare_runs
+from mlstrat.first_system import RunComparison, compare_runs
 from mlstrat.tracking import diagnosis_of_run
 
 SPLITS = ("dev", "test", "train_dev", "train")

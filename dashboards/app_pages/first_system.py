@@ -1,5 +1,5 @@
 """First system, quickly: a data file -> baselines -> runs, a diagnosis and an
-error-analysis session (``mlstrat.baseline.baseline``), in a project of that data's
+error-analysis session (``mlstrat.first_system.baseline``), in a project of that data's
 own: a new one named after the file (``project_for``), or one made from the same
 data. Never silently in whatever project is open."""
 
@@ -16,7 +16,7 @@ from app_pages import _common as common
 
 import mlstrat
 from mlstrat._files import MAX_UPLOAD_BYTES, check_upload
-from mlstrat.baseline import (
+from mlstrat.first_system import (
     ROLES,
     DataCheckError,
     DatasetMismatchError,

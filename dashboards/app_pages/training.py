@@ -12,7 +12,7 @@ from app_pages import _common as common
 
 from mlstrat import charts
 from mlstrat.curves import LearningCurve, early_stopping_epoch
-from mlstrat.diagnose import RUNG_LABELS
+from mlstrat.diagnosis import RUNG_LABELS
 
 #: seconds between two reads of the store while the shown run is running
 FOLLOW_EVERY = 2.0

@@ -23,10 +23,13 @@ True
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 import pandas as pd
 
-from mlstrat.diagnose import GAPS, diagnose, diagnose_predictions
+from mlstrat.diagnosis import GAPS, diagnose, diagnose_predictions
 from mlstrat.stats import mcnemar_test
 
 __all__ = ["SIZE_BANDS", "ladder_calibration", "paired_calibration", "regression_calibration",
@@ -218,13 +221,22 @@ def _holds(low: float | None, value: float, high: float | None) -> bool:
     return low is not None and high is not None and low <= value <= high
 
 
-def regression_calibration(n_sims: int = 200, random_state: int | None = 0,
-                           sizes=(20, 50, 200, 1000), n_resamples: int = 500
-                           ) -> pd.DataFrame:
-    """Coverage of the regression ladder's bootstrap intervals (RMSE in target units).
+#: error shape -> (draw n errors of unit variance, true MAE); the true RMSE is 1
+_ERROR_SHAPES = {
+    "normal": (lambda rng, n: rng.normal(size=n), math.sqrt(2 / math.pi)),
+    "laplace": (lambda rng, n: rng.laplace(scale=1 / math.sqrt(2), size=n), 1 / math.sqrt(2)),
+}
 
-    Normal errors of known spread (true RMSE 1 on train and dev), so the dev rung's
-    interval should hold 1 and the variance gap's interval 0.
+
+def regression_calibration(n_sims: int = 200, random_state: int | None = 0,
+                           sizes=(20, 50, 200, 1000), n_resamples: int = 500, *,
+                           shapes=("normal",), metrics=("rmse",)) -> pd.DataFrame:
+    """Coverage of the regression ladder's intervals (RMSE or MAE in target units).
+
+    Errors of a known shape and spread (true RMSE 1 on train and dev, so the
+    true MAE is known too): the dev rung's interval should hold the true value
+    and the variance gap's interval 0. ``shapes`` among 'normal' and 'laplace'
+    (heavier tails: the harder case for an interval of a mean of squares).
 
     Examples
     --------
@@ -234,21 +246,27 @@ def regression_calibration(n_sims: int = 200, random_state: int | None = 0,
     """
     from mlstrat.regression import diagnose_regression
 
+    for shape in shapes:
+        if shape not in _ERROR_SHAPES:
+            raise ValueError(f"Unknown error shape {shape!r}; expected one of "
+                             f"{sorted(_ERROR_SHAPES)}.")
     rng = np.random.default_rng(random_state)
     rows = []
-    for n in sizes:
+    for shape, metric, n in itertools.product(shapes, metrics, sizes):
+        draw, true_mae = _ERROR_SHAPES[shape]
+        truth = 1.0 if metric == "rmse" else true_mae
         rung = gap = 0
         for _ in range(n_sims):
             preds = {}
             for split in ("train", "dev"):
                 y = rng.normal(size=n)
-                preds[split] = (y, y + rng.normal(size=n))
-            d = diagnose_regression(preds, n_resamples=n_resamples,
+                preds[split] = (y, y + draw(rng, n))
+            d = diagnose_regression(preds, metric=metric, n_resamples=n_resamples,
                                     random_state=int(rng.integers(2**31)))
             r = next(r for r in d.rungs if r.name == "dev")
             g = d.gap("variance")
-            rung += _holds(r.low, 1.0, r.high)
+            rung += _holds(r.low, truth, r.high)
             gap += _holds(g.low, 0.0, g.high)
-        rows.append({"scenario": "regression (RMSE, bootstrap)", "n": n, "n_sims": n_sims,
+        rows.append({"scenario": f"{d.metric}, {shape} errors", "n": n, "n_sims": n_sims,
                      "rung_coverage": rung / n_sims, "gap_coverage": gap / n_sims})
     return pd.DataFrame(rows)

@@ -1,6 +1,6 @@
 """``mlstrat baseline DATA --target COLUMN``: your first system, quickly.
 
-Parse, call :func:`mlstrat.baseline.baseline`, print the report (stage lines
+Parse, call :func:`mlstrat.first_system.baseline`, print the report (stage lines
 on stderr while it runs).
 """
 
@@ -85,7 +85,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlstrat.baseline import StageLines, baseline
+    from mlstrat.first_system import StageLines, baseline
 
     result = baseline(
         args.data, args.target, task=args.task, domain=args.domain, group=args.group,

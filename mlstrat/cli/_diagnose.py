@@ -6,7 +6,7 @@ import argparse
 import json
 
 from mlstrat.cli._common import input_file, open_project, reading
-from mlstrat.diagnose import diagnose
+from mlstrat.diagnosis import diagnose
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

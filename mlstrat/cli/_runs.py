@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from mlstrat.cli._common import open_project
-from mlstrat.diagnose import RUNG_LABELS, VERDICTS, Diagnosis
+from mlstrat.diagnosis import RUNG_LABELS, VERDICTS, Diagnosis
 from mlstrat.tracking import diagnosis_of_run, run_outcome, runs_summary
 
 #: longest value shown in the configuration table

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlstrat.diagnose import Diagnosis
+from mlstrat.diagnosis import Diagnosis
 from mlstrat.integrations._mlflow_common import (
     PROJECT_TAG,
     RUN_ID_TAG,

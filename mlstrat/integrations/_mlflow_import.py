@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mlstrat.diagnose import Diagnosis, diagnose_predictions
+from mlstrat.diagnosis import Diagnosis, diagnose_predictions
 from mlstrat.integrations._mlflow_common import (
     MlflowTrackingError,
     connect,

@@ -157,7 +157,7 @@ class RunsMixin:
             ``human_error`` is then in the same units.
         dataset : dict, optional
             The fingerprint of the data (JSON-serialisable), e.g. what
-            :func:`mlstrat.baseline.fingerprint` returns; read back as
+            :func:`mlstrat.first_system.fingerprint` returns; read back as
             ``Run.dataset`` (None when not given).
 
         Nothing is written if any argument is invalid. To record several runs

@@ -28,7 +28,7 @@ Example (every key but ``[space]`` and ``[data]`` has a default)::
     random_state = 0
 
 A CSV's columns are encoded as ``mlstrat baseline`` encodes them (the same
-code, :mod:`mlstrat.baseline`): numbers imputed and scaled, text columns
+code, :mod:`mlstrat.first_system`): numbers imputed and scaled, text columns
 with few values one-hot encoded (rare ones grouped), dates as year, month
 and day of week, free text and identifiers left out; the encoding is fitted
 on the train rows only.
@@ -188,7 +188,7 @@ class TuneConfig:
 class TuneData:
     """Train and dev arrays; for a CSV, the column plan and encoder that made them.
 
-    ``plan`` (a :class:`mlstrat.baseline.ColumnPlan`) and ``encoder`` (the
+    ``plan`` (a :class:`mlstrat.first_system.ColumnPlan`) and ``encoder`` (the
     fitted ``ColumnTransformer``) are those of ``mlstrat baseline``;
     ``n_dropped`` counts rows left out for a missing target.
     """
@@ -216,7 +216,7 @@ class TuneData:
 def _column_plan(features: pd.DataFrame, y: np.ndarray, d: Mapping[str, Any]) -> Any:
     """Each column's role, inferred as ``mlstrat baseline`` infers it (the
     ``roles`` and ``drop`` keys override it)."""
-    from mlstrat.baseline import infer_roles
+    from mlstrat.first_system import infer_roles
 
     target = str(d["target"])
     plan = infer_roles(features.assign(**{target: y}), target=target,
@@ -231,9 +231,9 @@ def _encode(plan: Any, train: pd.DataFrame, y_train: np.ndarray, dev: pd.DataFra
             y_dev: np.ndarray, dropped: int) -> TuneData:
     """Encode the feature columns as ``mlstrat baseline`` does: the encoder
     fitted on the train rows, applied to dev."""
-    from mlstrat.baseline import build_preprocessor
-    from mlstrat.baseline._columns import coerce_features
-    from mlstrat.baseline._preprocess import transform_float32
+    from mlstrat.first_system import build_preprocessor
+    from mlstrat.first_system._columns import coerce_features
+    from mlstrat.first_system._preprocess import transform_float32
 
     missing = [c for c in plan.features if c not in dev.columns]
     if missing:
@@ -257,7 +257,7 @@ def _bundled(name: str) -> tuple[np.ndarray, np.ndarray]:
 def _csv_frame(path: Path, target: str | None) -> tuple[pd.DataFrame, np.ndarray, int]:
     """A data file's feature columns, its target values, and how many rows
     were left out for a missing target (read by ``mlstrat baseline``'s reader)."""
-    from mlstrat.baseline import read_table
+    from mlstrat.first_system import read_table
 
     if not path.exists():
         raise FileNotFoundError(f"[data] CSV file {str(path)!r} does not exist.")

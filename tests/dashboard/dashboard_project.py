@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 import mlstrat
-from mlstrat.diagnose import diagnose
+from mlstrat.diagnosis import diagnose
 from mlstrat.errors import new_session
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 import mlstrat
-from mlstrat.baseline import compare_runs
-from tests.baseline.penguins import penguins
+from mlstrat.first_system import compare_runs
 from tests.dashboard.dashboard_project import APP
 from tests.dashboard.test_app import errors, texts
+from tests.first_system.penguins import penguins
 
 FIRST = "app_pages/first_system.py"
 COMPARE = "app_pages/compare.py"
@@ -139,7 +139,7 @@ def test_build_stores_runs_in_a_new_project_and_shows_the_diagnosis(first_page,
     assert len(chosen) == 1
     from app_pages._common import status_title
 
-    from mlstrat.diagnose import Diagnosis
+    from mlstrat.diagnosis import Diagnosis
 
     stored = Diagnosis.from_dict(proj.get_run(chosen[0]).diagnosis)
     assert status_title(stored) in [h.value for h in at.subheader]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import mlstrat
-from mlstrat.diagnose import diagnose, diagnose_regression
+from mlstrat.diagnosis import diagnose, diagnose_regression
 from tests.dashboard.test_app import chart_frames, errors, texts
 
 COMPARE = "app_pages/compare.py"

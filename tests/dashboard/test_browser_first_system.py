@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.baseline.penguins import penguins
 from tests.dashboard.dashboard_project import APP
 from tests.dashboard.test_app_first_system import _paired_runs
+from tests.first_system.penguins import penguins
 
 pytest.importorskip("playwright", reason="pip install -e '.[dev]' installs playwright")
 

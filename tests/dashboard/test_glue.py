@@ -34,7 +34,7 @@ def test_constraints_skip_rows_not_filled_in():
 
 
 def test_a_stored_diagnosis_is_read_back_and_a_missing_one_computed():
-    from mlstrat.diagnose import diagnose
+    from mlstrat.diagnosis import diagnose
     from mlstrat.store import Run
     from mlstrat.tracking import diagnosis_of_run
 

@@ -19,8 +19,8 @@ from mlstrat._files import (
     check_upload,
     check_xlsx,
 )
-from mlstrat.baseline import read_table
 from mlstrat.errors import TagImportError
+from mlstrat.first_system import read_table
 from tests.errors._io_helpers import data_start, fingerprint, make_session, members, write_members
 
 SHEET = "xl/worksheets/sheet1.xml"  # the 'errors' data sheet of an export

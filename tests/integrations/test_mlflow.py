@@ -19,7 +19,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*noload.*")  # MLflow on SQLAlc
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from mlstrat.cli import main  # noqa: E402
-from mlstrat.diagnose import diagnose_predictions  # noqa: E402
+from mlstrat.diagnosis import diagnose_predictions  # noqa: E402
 from mlstrat.errors import new_session  # noqa: E402
 from mlstrat.integrations.mlflow import (  # noqa: E402
     MlflowMissingError,

@@ -4,7 +4,7 @@ import pytest
 from scipy import stats
 
 from mlstrat import open_project
-from mlstrat.baseline import compare_runs
+from mlstrat.first_system import compare_runs
 
 
 def _log(project, name, ids, y_true, y_pred, **kwargs):
@@ -143,7 +143,7 @@ def _rates_run(project, name, train, dev, n_train, n_dev):
 def test_a_gap_moves_only_beyond_noise(tmp_path):
     """Variance 10 pt -> 6 pt on 300 dev examples: B's value lies outside A's interval,
     but the two intervals overlap: within noise. 10 pt -> 1 pt: moved down."""
-    from mlstrat.diagnose import diagnose
+    from mlstrat.diagnosis import diagnose
 
     project = open_project(tmp_path)
     ra = _rates_run(project, "A", 0.02, 0.12, 5000, 300)
@@ -174,7 +174,7 @@ def test_a_falling_error_reads_down(tmp_path):
 
 
 def test_regression_runs_are_compared_in_the_target_units(tmp_path):
-    from mlstrat.diagnose import diagnose_regression
+    from mlstrat.diagnosis import diagnose_regression
 
     project = open_project(tmp_path)
     rng = np.random.default_rng(0)

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlstrat.baseline import ROLES, infer_role, infer_roles
+from mlstrat.first_system import ROLES, infer_role, infer_roles
 
 
 def test_roles_of_a_messy_table_with_reasons(make_mixed):

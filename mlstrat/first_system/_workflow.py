@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from mlstrat.baseline._checks import (
+from mlstrat.diagnosis import Diagnosis, diagnose, diagnose_regression
+from mlstrat.first_system._checks import (
     Check,
     check_classes,
     check_duplicates,
@@ -26,21 +27,21 @@ from mlstrat.baseline._checks import (
     prefer_simpler,
     row_keys,
 )
-from mlstrat.baseline._columns import (
+from mlstrat.first_system._columns import (
     ROLES,
     ColumnPlan,
     check_column,
     coerce_features,
     infer_roles,
 )
-from mlstrat.baseline._compare import compare_runs
-from mlstrat.baseline._dataset import check_dataset, fingerprint, same_dataset
-from mlstrat.baseline._metrics import check_metric, metric_registry, score
-from mlstrat.baseline._models import FittedModel, ModelSpec, TrainSettings, fit_model, ladder
-from mlstrat.baseline._preprocess import build_preprocessor, transform_float32
-from mlstrat.baseline._progress import ProgressEvent, Reporter, StageLines
-from mlstrat.baseline._read import read_table
-from mlstrat.baseline._resampling import (
+from mlstrat.first_system._compare import compare_runs
+from mlstrat.first_system._dataset import check_dataset, fingerprint, same_dataset
+from mlstrat.first_system._metrics import check_metric, metric_registry, score
+from mlstrat.first_system._models import FittedModel, ModelSpec, TrainSettings, fit_model, ladder
+from mlstrat.first_system._preprocess import build_preprocessor, transform_float32
+from mlstrat.first_system._progress import ProgressEvent, Reporter, StageLines
+from mlstrat.first_system._read import read_table
+from mlstrat.first_system._resampling import (
     EARLY_STOP_FRACTION,
     N_REPEATS,
     N_SPLITS,
@@ -53,8 +54,7 @@ from mlstrat.baseline._resampling import (
     needs_kfold,
     repeated_folds,
 )
-from mlstrat.baseline._result import BaselineResult, ModelResult
-from mlstrat.diagnose import Diagnosis, diagnose, diagnose_regression
+from mlstrat.first_system._result import BaselineResult, ModelResult
 from mlstrat.metrics import positive_label, select_model
 from mlstrat.splits import make_splits
 from mlstrat.store import SPLITS, Project, open_project

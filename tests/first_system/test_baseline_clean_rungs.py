@@ -11,9 +11,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from mlstrat import open_project
-from mlstrat.baseline import ModelSpec, _models, _workflow, baseline, build_preprocessor
-from mlstrat.baseline._columns import coerce_features
-from mlstrat.baseline._resampling import (
+from mlstrat.first_system import ModelSpec, _models, _workflow, baseline, build_preprocessor
+from mlstrat.first_system._columns import coerce_features
+from mlstrat.first_system._resampling import (
     carve_early_stopping,
     dev_half_width,
     needs_kfold,

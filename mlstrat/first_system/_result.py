@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from mlstrat.baseline._columns import ColumnPlan
-from mlstrat.baseline._compare import RunComparison
-from mlstrat.diagnose import Diagnosis
+from mlstrat.diagnosis import Diagnosis
+from mlstrat.first_system._columns import ColumnPlan
+from mlstrat.first_system._compare import RunComparison
 
 _SPLIT_LABELS = {"train": "train", "train_dev": "train-dev", "dev": "dev", "test": "test"}
 
@@ -42,7 +42,7 @@ class ModelResult:
 
 @dataclass
 class BaselineResult:
-    """The outcome of :func:`mlstrat.baseline.baseline`.
+    """The outcome of :func:`mlstrat.first_system.baseline`.
 
     Attributes
     ----------

@@ -4,7 +4,7 @@ import pytest
 from scipy import stats
 
 from mlstrat import open_project
-from mlstrat.baseline import BaselineResult, ProgressEvent, baseline
+from mlstrat.first_system import BaselineResult, ProgressEvent, baseline
 
 
 def test_breast_cancer_csv_end_to_end(tmp_path, breast_cancer_csv, fast):
@@ -276,7 +276,7 @@ def test_no_finite_dev_metric_is_refused_with_the_values():
     says so instead of failing on ``int(None)``."""
     from types import SimpleNamespace
 
-    from mlstrat.baseline._workflow import _choose
+    from mlstrat.first_system._workflow import _choose
 
     def entry(label, value):
         return SimpleNamespace(model=SimpleNamespace(spec=SimpleNamespace(label=label)),

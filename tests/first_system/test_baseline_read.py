@@ -1,6 +1,6 @@
 import pytest
 
-from mlstrat.baseline import read_table
+from mlstrat.first_system import read_table
 
 
 def test_csv_parquet_xlsx_read_the_same_table(tmp_path, make_mixed):

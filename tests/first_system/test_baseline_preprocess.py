@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlstrat.baseline import DateFeatures, build_preprocessor, infer_roles
-from mlstrat.baseline._columns import coerce_features
+from mlstrat.first_system import DateFeatures, build_preprocessor, infer_roles
+from mlstrat.first_system._columns import coerce_features
 
 
 def test_fitted_on_train_only_and_unseen_categories_do_not_fail(make_mixed):
@@ -40,7 +40,7 @@ def test_date_parts_against_pandas():
 
 def test_frequent_categories_refuses_another_number_of_columns():
     """Fitted on two columns, a one-column table used to lose a column silently."""
-    from mlstrat.baseline._preprocess import FrequentCategories
+    from mlstrat.first_system._preprocess import FrequentCategories
 
     grouper = FrequentCategories(max_categories=2).fit(
         pd.DataFrame({"a": ["x", "x", "y"], "b": ["p", "q", "q"]}))

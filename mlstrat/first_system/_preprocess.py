@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from mlstrat.baseline._columns import ColumnPlan, text_values
+from mlstrat.first_system._columns import ColumnPlan, text_values
 
 MISSING_CATEGORY = "(missing)"
 
@@ -186,7 +186,7 @@ def build_preprocessor(plan: ColumnPlan, *, max_categories: int | None = None,
     Examples
     --------
     >>> import pandas as pd
-    >>> from mlstrat.baseline._columns import infer_roles
+    >>> from mlstrat.first_system._columns import infer_roles
     >>> frame = pd.DataFrame({"x": [1.0, None, 3.0, 4.0], "c": ["a", "b", "a", None],
     ...                       "y": [0, 1, 0, 1]})
     >>> pre = build_preprocessor(infer_roles(frame, target="y"))

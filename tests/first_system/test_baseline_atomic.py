@@ -21,7 +21,7 @@ N_MODELS = 8
 SCRIPT = textwrap.dedent("""
     import sys
     import numpy as np, pandas as pd
-    from mlstrat.baseline import ModelSpec, baseline
+    from mlstrat.first_system import ModelSpec, baseline
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(12000, 4))

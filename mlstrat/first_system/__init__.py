@@ -3,7 +3,7 @@ error-analysis session; then measure each change against the previous iteration.
 
 - :func:`baseline`: data file or DataFrame -> column roles -> splits (train,
   train-dev, dev, test) -> preprocessing fitted on train -> trivial, linear and
-  network baselines (early stopping on dev) -> runs in the project store ->
+  network baselines (early stopping on a carve of train) -> runs in the project store ->
   diagnosis of the best -> error-analysis session on its dev errors ->
   comparison with the previous iteration. Returns a :class:`BaselineResult`.
 - :func:`compare_runs`: two runs paired on the same dev examples (McNemar for
@@ -21,8 +21,8 @@ error-analysis session; then measure each change against the previous iteration.
 The same from the shell: ``mlstrat baseline DATA --target COLUMN``.
 """
 
-from mlstrat.baseline._checks import Check, DataCheckError
-from mlstrat.baseline._columns import (
+from mlstrat.first_system._checks import Check, DataCheckError
+from mlstrat.first_system._columns import (
     ROLES,
     TARGET_NAMES,
     ColumnPlan,
@@ -31,19 +31,19 @@ from mlstrat.baseline._columns import (
     infer_roles,
     suggest_target,
 )
-from mlstrat.baseline._compare import RunComparison, compare_runs
-from mlstrat.baseline._dataset import (
+from mlstrat.first_system._compare import RunComparison, compare_runs
+from mlstrat.first_system._dataset import (
     DatasetMismatchError,
     fingerprint,
     project_for,
     same_dataset,
 )
-from mlstrat.baseline._models import ModelSpec, ladder
-from mlstrat.baseline._preprocess import DateFeatures, FrequentCategories, build_preprocessor
-from mlstrat.baseline._progress import ProgressEvent, StageLines
-from mlstrat.baseline._read import read_table
-from mlstrat.baseline._result import BaselineResult, ModelResult
-from mlstrat.baseline._workflow import baseline, infer_task
+from mlstrat.first_system._models import ModelSpec, ladder
+from mlstrat.first_system._preprocess import DateFeatures, FrequentCategories, build_preprocessor
+from mlstrat.first_system._progress import ProgressEvent, StageLines
+from mlstrat.first_system._read import read_table
+from mlstrat.first_system._result import BaselineResult, ModelResult
+from mlstrat.first_system._workflow import baseline, infer_task
 
 __all__ = [
     "ROLES",

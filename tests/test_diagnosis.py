@@ -1,4 +1,4 @@
-"""Tests for mlstrat.diagnose: the course's worked examples and the edge cases."""
+"""Tests for mlstrat.diagnosis: the course's worked examples and the edge cases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlstrat.diagnose import (
+from mlstrat.diagnosis import (
     REMEDIES,
     Diagnosis,
     diagnose,

@@ -13,7 +13,8 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from mlstrat import open_project
-from mlstrat.baseline import (
+from mlstrat.cli import main
+from mlstrat.first_system import (
     DatasetMismatchError,
     ModelSpec,
     baseline,
@@ -23,8 +24,7 @@ from mlstrat.baseline import (
     same_dataset,
     suggest_target,
 )
-from mlstrat.cli import main
-from tests.baseline.penguins import penguins
+from tests.first_system.penguins import penguins
 
 CHEAP = {"models": [ModelSpec("trivial"), ModelSpec("linear")], "max_epochs": 5,
          "resampling": "split", "n_review": 5}

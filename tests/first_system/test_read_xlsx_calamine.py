@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlstrat.baseline import read_table
+from mlstrat.first_system import read_table
 from tests.errors._io_helpers import members, write_members
 
 

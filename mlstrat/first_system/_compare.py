@@ -43,9 +43,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstrat.baseline._dataset import same_dataset
-from mlstrat.baseline._metrics import score
-from mlstrat.diagnose import GAPS, RUNG_LABELS, SPLITS, Diagnosis, diagnose
+from mlstrat.diagnosis import GAPS, RUNG_LABELS, SPLITS, Diagnosis, diagnose
+from mlstrat.first_system._dataset import same_dataset
+from mlstrat.first_system._metrics import score
 from mlstrat.metrics import METRICS, positive_label
 from mlstrat.predictions import is_regression
 from mlstrat.stats import mcnemar_test, paired_bootstrap

@@ -11,9 +11,9 @@ from scipy import stats
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from mlstrat import open_project
-from mlstrat.baseline import DataCheckError, ModelSpec, baseline
-from mlstrat.baseline._checks import check_leaks, prefer_simpler
-from tests.baseline.penguins import penguins
+from mlstrat.first_system import DataCheckError, ModelSpec, baseline
+from mlstrat.first_system._checks import check_leaks, prefer_simpler
+from tests.first_system.penguins import penguins
 
 CHEAP = {"models": [ModelSpec("trivial"), ModelSpec("linear")], "max_epochs": 5,
          "resampling": "split", "n_review": 5}
