@@ -11,6 +11,11 @@ Opening a store that is already current takes no write lock: the checks
 reads, and a write transaction is begun only to create a store or migrate an
 older one. A damaged store is refused before anything is written to it.
 
+The store file is read through SQLite only, never with ``open()``, a copy or
+a hash: SQLite's locks are POSIX locks, and closing any descriptor of the file
+drops every lock the process holds on it, after which another process may
+delete the WAL this process still uses (see ``Database._check_sqlite``).
+
 Each component of the store (runs, error-analysis sessions, studies) owns its
 tables and its list of migrations; ``schema_versions`` records how far each
 component's schema has been migrated, so a later release can add migrations
@@ -173,18 +178,39 @@ class Database:
                     "path; nothing was created.")
             self.path.parent.mkdir(parents=True, exist_ok=True)
             return
-        with open(self.path, "rb") as fh:
-            header = fh.read(16)
-        if header != _SQLITE_HEADER:
-            raise StoreError(
-                f"{self.path} is not an mlstrat project store (not an SQLite file). "
-                "Choose the project folder or its mlstrat.db file.")
+        self._check_sqlite()
         self._check_integrity()
         app_id = self.read().execute("PRAGMA application_id").fetchone()[0]
         if app_id not in (0, APPLICATION_ID):
             raise StoreError(
                 f"{self.path} is an SQLite file of another program "
                 f"(application_id {app_id:#x}), not an mlstrat project store.")
+
+    def _check_sqlite(self) -> None:
+        """Refuse a file that SQLite does not read as a database.
+
+        The file is read through SQLite only. SQLite's locks are POSIX
+        (fcntl) locks, and closing *any* descriptor of a file drops every
+        lock this process holds on it: reading the header with ``open()``
+        while another connection of this process had the store open dropped
+        that connection's shared lock, so another process closing the store
+        took itself for the last user and deleted the WAL and its index under
+        this process (stale reads, writes lost in a deleted WAL, and sound
+        files reported damaged). The file is opened outside SQLite only once
+        SQLite has refused it, to tell another kind of file from a damaged
+        store.
+        """
+        try:
+            self.read().execute("PRAGMA schema_version").fetchone()
+        except sqlite3.DatabaseError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_NOTADB:
+                return  # quick_check names the damage
+            self.close()
+            if _magic(self.path) == _SQLITE_HEADER:
+                return  # an SQLite file whose header is damaged: quick_check says so
+            raise StoreError(
+                f"{self.path} is not an mlstrat project store (not an SQLite file). "
+                "Choose the project folder or its mlstrat.db file.") from None
 
     def _check_integrity(self) -> None:
         """``PRAGMA quick_check``: a read that walks every page of the file."""
@@ -274,6 +300,18 @@ class Database:
             "SELECT version FROM schema_versions WHERE component = ?", (component,)
         ).fetchone()
         return row[0] if row else 0
+
+
+def _magic(path: Path) -> bytes:
+    """The first 16 bytes of ``path`` (b"" when unreadable).
+
+    Only for a file SQLite refused: see :meth:`Database._check_sqlite`.
+    """
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(_SQLITE_HEADER))
+    except OSError:
+        return b""
 
 
 def inserted_id(cursor: sqlite3.Cursor) -> int:

@@ -82,3 +82,22 @@ def test_a_header_that_is_not_sqlite(tmp_path):
     db.write_bytes(b"SQLite format 2\x00" + bytes(5000))
     with pytest.raises(StoreError, match="not an SQLite file"):
         open_project(tmp_path)
+
+
+def test_a_damaged_header_is_damage_not_another_kind_of_file(store):
+    data = bytearray(store.read_bytes())
+    data[16:100] = bytes([0xFF]) * 84  # page size, versions...: SQLite refuses it
+    store.write_bytes(bytes(data))
+    before = _sha(store)
+    with pytest.raises(StoreDamagedError, match="is damaged"):
+        open_project(store.parent, create=False, readonly=True)
+    assert _sha(store) == before
+
+
+def test_a_file_that_is_not_sqlite_is_left_unchanged(tmp_path):
+    db = tmp_path / "mlstrat.db"
+    db.write_text("hello, I am not a database")
+    with pytest.raises(StoreError, match="not an SQLite file"):
+        open_project(tmp_path)
+    assert db.read_text() == "hello, I am not a database"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlstrat.db"]
