@@ -6,7 +6,6 @@ data. Never silently in whatever project is open."""
 from __future__ import annotations
 
 import hashlib
-import re
 import tempfile
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import pandas as pd
 import streamlit as st
 from app_pages import _common as common
 
-import mlstrat
 from mlstrat._files import MAX_UPLOAD_BYTES, check_upload
 from mlstrat.first_system import (
     ROLES,
@@ -24,11 +22,12 @@ from mlstrat.first_system import (
     baseline,
     fingerprint,
     infer_roles,
-    project_for,
+    new_project_folder,
+    project_dataset,
+    projects_of_data,
     read_table,
     suggest_target,
 )
-from mlstrat.store import StoreError
 
 #: largest upload read (``mlstrat._files.check_upload``; the server's own limit is larger)
 MAX_MB = MAX_UPLOAD_BYTES // 2 ** 20
@@ -45,8 +44,6 @@ TRAIN_DEV = {"auto": ("auto", "auto: only with a domain column"),
              "no": (False, "no")}
 #: where the runs go: the option of a folder typed in
 OTHER = "other"
-#: siblings of the open project looked at for projects made from the same data
-MAX_SIBLINGS = 50
 
 st.title("First system")
 proj = common.project()
@@ -89,17 +86,14 @@ def _without_temp(message: str, path: Path, name: str) -> str:
     return message
 
 
-#: the command-line advice closing a DatasetMismatchError (a DataFrame has no file name)
-_CLI_ADVICE = re.compile(r"Build the baselines of .+? in a project of its own, e\.g\. "
-                         r"--project \S+?\.(?=\s|$)")
-
-
-def _for_the_page(message: str, file_name: str) -> str:
-    """A refusal with the page's way out instead of the command's."""
-    message = message.replace("Pass allow_new_data=True (--allow-new-data)",
-                              "Tick 'This file is a new version' below the destination")
-    return _CLI_ADVICE.sub(f"Store the runs of `{file_name}` in a new project (under "
-                           "**Where the runs go**).", message)
+def _for_the_page(exc: DatasetMismatchError, file_name: str) -> str:
+    """A refusal with the page's ways out instead of the command's."""
+    message = str(exc).replace("Pass allow_new_data=True (--allow-new-data)",
+                               "Tick 'This file is a new version' below the destination")
+    if not exc.advice:
+        return message
+    return message.replace(exc.advice, f"Store the runs of `{file_name}` in a new project "
+                                       "(under **Where the runs go**).")
 
 
 def _optional(value):
@@ -130,70 +124,33 @@ def _store_state(folder: Path) -> tuple:
     return tuple(out)
 
 
-def _candidates(open_folder: Path) -> list[Path]:
-    """The open project and the projects beside it (folders holding a store)."""
-    seen = [open_folder]
-    try:
-        siblings = sorted(p for p in open_folder.parent.iterdir() if p.is_dir())
-    except OSError:
-        siblings = []
-    for folder in siblings[:MAX_SIBLINGS * 4]:
-        if (folder / common.STORE_FILE).is_file() and folder != open_folder:
-            seen.append(folder)
-        if len(seen) > MAX_SIBLINGS:
-            break
-    return seen
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=256)
 def _project_data(folder: str, state: tuple) -> tuple[int, dict | None]:
-    """(runs, the newest stored data fingerprint or None) of a project, read only."""
-    try:
-        proj = mlstrat.open_project(folder, create=False, readonly=True)
-    except (StoreError, OSError, ValueError):
-        return -1, None
-    try:
-        ids = [int(i) for i in proj.runs()["id"]][::-1]
-        for run_id in ids[:20]:
-            dataset = proj.get_run(run_id).dataset
-            if dataset:
-                return len(ids), dict(dataset)
-        return len(ids), None
-    finally:
-        proj.close()
+    """``project_dataset`` of a folder, read again when its store is written."""
+    return project_dataset(folder)
 
 
-def _destinations(open_folder: Path, sha: str, target: str | None,
-                  file_name: str) -> dict[str, str]:
+def _read_project(folder: Path) -> tuple[int, dict | None]:
+    return _project_data(str(folder), _store_state(folder))
+
+
+def _destinations(open_folder: Path, sha: str, target: str, file_name: str) -> dict[str, str]:
     """Where the runs may go, folder -> words: the projects made from this data (same
-    rows, same target), a new project named after the file (the default when none
-    is), the open project when it is empty, or a folder typed in."""
-    same, empty, taken = {}, {}, set()
-    for folder in _candidates(open_folder):
-        n_runs, dataset = _project_data(str(folder), _store_state(folder))
-        taken.add(folder.name)
-        if dataset is not None and dataset.get("sha256") == sha \
-                and dataset.get("target") in (target, None):
-            same[str(folder)] = (f"`{folder.name}`: made from this data ({n_runs} runs; "
-                                 "the new best is compared with its previous best)")
-        elif n_runs == 0 and folder == open_folder:
-            empty[str(folder)] = f"`{folder.name}`: the open project (empty)"
-    new = _new_folder(open_folder.parent, file_name, taken)
+    rows, same target: ``projects_of_data``, the one named after the file first), a
+    new project named after the file (the default when none is), the open project
+    when it is empty, or a folder typed in."""
+    data = {"sha256": sha, "target": target, "name": file_name}
+    same = {str(folder): f"`{folder.name}`: made from this data ({n_runs} runs; the new "
+                         "best is compared with its previous best)"
+            for folder, n_runs in projects_of_data(open_folder, data, read=_read_project)}
+    new = new_project_folder(open_folder.parent, file_name)
+    empty = {} if str(open_folder) in same or _read_project(open_folder)[0] != 0 else {
+        str(open_folder): f"`{open_folder.name}`: the open project (empty)"}
     return {**same, str(new): f"a new project named after the file: `{new}`", **empty,
             OTHER: "another project folder..."}
 
 
-def _new_folder(parent: Path, file_name: str, taken: set[str]) -> Path:
-    """``<stem>_project`` beside the open project, numbered when that folder exists."""
-    name = project_for(file_name)
-    k = 2
-    while name in taken or (parent / name).exists():
-        name = f"{project_for(file_name)[:-len('_project')]}_{k}_project"
-        k += 1
-    return parent / name
-
-
-def _choose_destination(open_folder: Path, sha: str, target: str | None,
+def _choose_destination(open_folder: Path, sha: str, target: str,
                         file_name: str) -> Path | None:
     """The radio of destinations (values are folders, so a project just built stays
     chosen for the next iteration); None until a typed-in folder is given."""
@@ -393,7 +350,7 @@ def _resampling_line(result) -> str:
 # ----------------------------------------------------------------- inputs
 uploaded = st.file_uploader(f"Data file (CSV, TSV, Parquet or XLSX; up to {MAX_MB} MB)",
                             type=SUFFIXES, key="first_system_file")
-open_folder = Path(proj.folder)
+open_folder = Path(proj.folder).absolute()
 previous = st.session_state.get(RESULT)
 if uploaded is None:
     if previous is not None:
@@ -553,10 +510,10 @@ with st.status("Building the baselines...", expanded=True) as status:
             roles=overrides or None, max_epochs=int(max_epochs), n_review=int(n_review),
             resampling=resampling, train_dev=TRAIN_DEV[train_dev][0],
             drop_duplicates=drop_duplicates, allow_new_data=allow_new_data,
-            progress=_progress)
+            name=uploaded.name, progress=_progress)
     except DatasetMismatchError as exc:
         status.update(label="Refused: another dataset", state="error", expanded=False)
-        st.error(f"Nothing was built or stored. {_for_the_page(str(exc), uploaded.name)}")
+        st.error(f"Nothing was built or stored. {_for_the_page(exc, uploaded.name)}")
         st.stop()
     except DataCheckError as exc:
         status.update(label="Refused by the checks of the data", state="error",

@@ -12,7 +12,8 @@ error-analysis session; then measure each change against the previous iteration.
 - :func:`infer_roles`, :func:`build_preprocessor`, :func:`read_table`: the parts.
 - One project per dataset: :func:`fingerprint` (stored with every run),
   :func:`project_for` (a folder named after the file), :func:`same_dataset`
-  (may two runs be compared?). :func:`suggest_target` preselects a target only
+  (may two runs be compared?), :func:`projects_of_data` (the projects beside a
+  folder made from the same data). :func:`suggest_target` preselects a target only
   when a column is named like one.
 - Checks of the data (``BaselineResult.checks``, :class:`Check`): repeated
   rows across splits, a dev set of one class (:class:`DataCheckError`), leaks,
@@ -35,7 +36,11 @@ from mlstrat.first_system._compare import RunComparison, compare_runs
 from mlstrat.first_system._dataset import (
     DatasetMismatchError,
     fingerprint,
+    nearby_projects,
+    new_project_folder,
+    project_dataset,
     project_for,
+    projects_of_data,
     same_dataset,
 )
 from mlstrat.first_system._models import ModelSpec, ladder
@@ -69,7 +74,11 @@ __all__ = [
     "infer_roles",
     "infer_task",
     "ladder",
+    "nearby_projects",
+    "new_project_folder",
+    "project_dataset",
     "project_for",
+    "projects_of_data",
     "read_table",
     "same_dataset",
     "suggest_target",

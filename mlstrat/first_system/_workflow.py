@@ -282,12 +282,15 @@ def _reserved(domain: tuple[str, str] | None, group: str | None) -> dict[str, tu
     return out
 
 
-def _prepare(data, target, task, domain, group, roles, drop, max_categories) -> _Inputs:
+def _prepare(data, target, task, domain, group, roles, drop, max_categories,
+             name=None) -> _Inputs:
     frame, source = _load(data)
+    if name is not None and isinstance(data, pd.DataFrame):
+        source = name
     target, group = str(target), None if group is None else str(group)
     check_column(frame, target, "target")
     dataset = fingerprint(frame, target, path=None if isinstance(data, pd.DataFrame)
-                          else data)
+                          else data, name=name)
     frame, y, task, n_without = _target(frame, target, task)
     dom = parse_domain(domain)
     mask = _domain_mask(frame, dom)
@@ -451,6 +454,7 @@ def baseline(
     train_dev: Literal["auto"] | bool = "auto",
     drop_duplicates: bool = False,
     allow_new_data: bool = False,
+    name: str | None = None,
 ) -> BaselineResult:
     """From a data file to baselines, a diagnosis and an error-analysis session.
 
@@ -546,6 +550,11 @@ def baseline(
         but other rows or values (a new version of the file). Another target or
         other columns is always refused: one project per dataset
         (:func:`project_for` names one).
+    name : str, optional
+        What to call the data (e.g. the name of an uploaded file read into the
+        DataFrame): kept in the runs' fingerprint and configuration, and used by
+        the report and the messages, which suggest a project named after it.
+        Default: the file's name; a DataFrame has none.
 
     Checks before training (``result.checks``): rows repeated across splits,
     a dev set of one class (refused), a feature that alone predicts the
@@ -583,7 +592,7 @@ def _baseline(data, target, *, task, domain, group, human_error, metric, project
               dropout, drop, roles, max_categories, models, max_epochs, patience,
               learning_rate, batch_size, random_state, n_review, progress,
               blas_threads, resampling, train_dev, drop_duplicates,
-              allow_new_data) -> BaselineResult:
+              allow_new_data, name) -> BaselineResult:
     _check_options(task, human_error, l2, dropout, max_categories, models, n_review)
     _check_train_dev(train_dev)
     resampling = check_resampling(resampling)
@@ -595,9 +604,9 @@ def _baseline(data, target, *, task, domain, group, human_error, metric, project
                    total=8 + len(specs) * (1 if resampling == "split" else 2))
     notes: list[str] = []
     # nothing is written to the project until every check below has passed
-    rep.begin("read", "read", "reading " + ("the DataFrame" if isinstance(data, pd.DataFrame)
-                                            else str(data)))
-    inp = _prepare(data, target, task, domain, group, roles, drop, max_categories)
+    rep.begin("read", "read", "reading " + (f"{name or 'the DataFrame'}" if isinstance(
+        data, pd.DataFrame) else str(data)))
+    inp = _prepare(data, target, task, domain, group, roles, drop, max_categories, name)
     if human_error is not None and inp.task == "classification":
         _check_human_rate(human_error)
     metric = check_metric(inp.task, metric)

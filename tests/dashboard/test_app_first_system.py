@@ -455,3 +455,89 @@ def test_a_regression_is_shown_in_the_target_units(first_page, empty_project):
     assert f"dev RMSE {d.format_value(d.rates['dev'])} is biased low" in info
     gaps = next(t.value for t in at.dataframe if "to tell" in t.value.columns)
     assert not gaps["value"].str.contains("%| pt").any()
+
+
+# --------------------------------------------------------------------- one project per dataset
+def _wine_csv(folder: Path) -> Path:
+    from sklearn.datasets import load_wine
+
+    path = folder / "wine.csv"
+    load_wine(as_frame=True).frame.to_csv(path, index=False)
+    return path
+
+
+def _crowd(parent: Path, n_folders: int = 260, n_projects: int = 60) -> None:
+    """Many folders beside the projects, sorted before 'wine_project' (as in /tmp), and
+    projects of other data written after it (the newest)."""
+    for i in range(n_folders):
+        (parent / f"a_{i:03d}").mkdir()
+    for i in range(n_projects):
+        mlstrat.open_project(parent / f"a_{i:03d}").close()
+
+
+@pytest.fixture
+def crowded(tmp_path, monkeypatch):
+    """/tmp as found: the open project 'wproj' and the wine data beside it among hundreds
+    of other folders and dozens of other projects."""
+    parent = tmp_path / "tmp"
+    parent.mkdir()
+    wproj = parent / "wproj"
+    mlstrat.open_project(wproj).close()
+    monkeypatch.setenv("MLSTRAT_PROJECT", str(wproj))
+    return parent, _wine_csv(tmp_path)
+
+
+def test_a_project_built_from_the_file_on_the_command_line_is_offered_first(crowded):
+    """The wine table built with `mlstrat baseline` into wine_project, beside the open
+    project among 260 folders: uploading the same file offers wine_project, not a
+    new wine_2_project (the page once looked at the first 200 folders only)."""
+    from streamlit.testing.v1 import AppTest
+
+    from mlstrat.cli import main
+
+    parent, csv = crowded
+    built = parent / "wine_project"
+    assert main(["baseline", str(csv), "--target", "target", "--project", str(built),
+                 "--max-epochs", "2", "--resampling", "split", "--quiet"]) == 0
+    _crowd(parent)
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page(FIRST).run()
+    at = _upload(at, csv.read_bytes(), "wine.csv")
+    assert at.selectbox(key="fs_target").value == "target"
+    radio = at.radio(key="fs_dest")
+    assert radio.value == str(built)
+    assert radio.options[0].startswith("`wine_project`: made from this data (4 runs")
+    assert radio.options[1].startswith("a new project named after the file")  # second
+
+    _build(at, target="target", resampling="split")  # the default: into wine_project
+    assert not errors(at), errors(at)
+    assert _n_runs(built) == 8 and not (parent / "wine_2_project").exists()
+    assert any("McNemar exact" in t for t in texts(at).splitlines())
+
+
+def test_a_project_built_on_the_page_is_found_and_used_by_the_library(crowded):
+    """The other way: the page builds wine_project from the upload; the library finds it
+    from the file (same data, same target) and the command line adds runs to it."""
+    from streamlit.testing.v1 import AppTest
+
+    from mlstrat.cli import main
+    from mlstrat.first_system import fingerprint, project_dataset, projects_of_data, read_table
+
+    parent, csv = crowded
+    _crowd(parent, n_projects=0)
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page(FIRST).run()
+    at = _upload(at, csv.read_bytes(), "wine.csv")
+    built = parent / "wine_project"
+    assert at.radio(key="fs_dest").value == str(built)  # new: named after the file
+    _build(at, target="target", resampling="split")
+    assert not errors(at), errors(at)
+    assert _n_runs(built) == 4
+
+    from_file = fingerprint(read_table(csv), "target", path=csv)
+    assert projects_of_data(parent / "wproj", from_file) == [(built, 4)]
+    stored = project_dataset(built)[1]  # the upload's name, as the command stores the file's
+    assert stored == {**from_file, "file_sha256": None}
+    assert main(["baseline", str(csv), "--target", "target", "--project", str(built),
+                 "--max-epochs", "2", "--resampling", "split", "--quiet"]) == 0
+    assert _n_runs(built) == 8  # accepted: same data, no refusal

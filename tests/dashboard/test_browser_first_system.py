@@ -6,6 +6,8 @@ screenshot per step in ``screenshots/first_system/`` (git-ignored):
   preselected, Build waits for it, the runs go to a new project named after the
   file (the open project is left alone), the checks and the diagnosis headline
   are on the page;
+- upload a file whose project the command line built beside the open one (among
+  hundreds of folders): that project is offered first and Build adds to it;
 - the Overview of a run that beats the human level: the negative avoidable bias
   drawn green and said in the chart's legend; the runs table shows every column;
 - compare two runs: a falling error is a green down arrow;
@@ -195,6 +197,55 @@ def test_upload_a_csv_and_build_baselines_in_a_new_project(served, page):
     wait_ready(page)
     expect(_main(page)).to_contain_text(f"Project {new_project} - 4 run(s)")
     _shot(page, "a5_new_project_overview")
+
+
+def test_a_project_built_from_the_same_file_is_offered_first(served, page):
+    """sklearn's wine table built with `mlstrat baseline` into wine_project, beside the
+    open project among hundreds of folders (as in /tmp): the upload of the same file
+    offers that project first, and Build adds an iteration to it, compared with the
+    previous one."""
+    from sklearn.datasets import load_wine
+
+    from mlstrat.cli import main
+
+    work = served["work"]
+    csv = work / "wine.csv"
+    load_wine(as_frame=True).frame.to_csv(csv, index=False)
+    built = work / "wine_project"
+    assert main(["baseline", str(csv), "--target", "target", "--project", str(built),
+                 "--max-epochs", "3", "--resampling", "split", "--quiet"]) == 0
+    for i in range(250):
+        (work / f"a_{i:03d}").mkdir(exist_ok=True)
+    before = _runs(built)
+
+    open_page(page, served["url"], "first_system")
+    _upload(page, csv)
+    expect(_main(page)).to_contain_text("wine.csv: 178 rows, 14 columns")
+    expect(_main(page)).to_contain_text("Preselected: named like a target ('target').")
+    _select(page, "Rungs measured by", "one split")
+    epochs = page.get_by_role("spinbutton", name="Epochs at most (early stopping on a carve "
+                                                   "of train)")
+    epochs.fill("3")
+    epochs.press("Enter")
+    _settle(page)
+    same = page.get_by_role("radio", name=f"wine_project: made from this data "
+                                          f"({len(before)} runs; the new best is compared "
+                                          "with its previous best)")
+    expect(same).to_be_checked()
+    expect(page.get_by_role("radio", name=f"a new project named after the file: "
+                                          f"{work / 'wine_2_project'}")).not_to_be_checked()
+    _shot(page, "a6_same_data_offered_first")
+
+    page.get_by_role("button", name="Build").click()
+    expect(_main(page)).to_contain_text("runs stored", timeout=BUILD_TIMEOUT)
+    wait_ready(page, timeout=BUILD_TIMEOUT)
+    expect(_main(page)).to_contain_text(f"in project wine_project ({built})")
+    expect(page.get_by_role("heading", name="Iteration 2")).to_be_visible()
+    expect(_main(page)).to_contain_text("(the previous best)")
+    after = _runs(built)
+    assert after[:len(before)] == before and len(after) == len(before) + 4
+    assert not (work / "wine_2_project").exists()
+    _shot(page, "a7_second_iteration_built")
 
 
 # --------------------------------------------------------------------- (2) overview

@@ -19,7 +19,11 @@ from mlstrat.first_system import (
     ModelSpec,
     baseline,
     fingerprint,
+    nearby_projects,
+    new_project_folder,
+    project_dataset,
     project_for,
+    projects_of_data,
     read_table,
     same_dataset,
     suggest_target,
@@ -89,6 +93,30 @@ def test_another_dataset_is_refused_and_nothing_is_written(tmp_path, penguins_cs
     with pytest.raises(DatasetMismatchError, match="missing here: 'mean radius'; new here: "
                                                    "'radius'"):
         baseline(renamed, "target", project=tmp_path, **CHEAP)
+    assert _state(open_project(tmp_path)) == before
+
+
+def test_a_dataframe_named_like_its_file_is_named_in_runs_and_messages(tmp_path,
+                                                                       penguins_csv):
+    """The dashboard passes the uploaded frame with the file's name: fingerprints,
+    the report and a refusal name it as the command line does for the file."""
+    frame = read_table(penguins_csv)
+    r = baseline(frame, "species", project=tmp_path, name="penguins.csv", **CHEAP)
+    from_file = fingerprint(frame, "species", path=penguins_csv)
+    assert r.dataset == {**from_file, "file_sha256": None}
+    assert r.data == "penguins.csv" and str(r).startswith(
+        "mlstrat baseline, iteration 1: penguins.csv -> 'species'")
+    assert open_project(tmp_path).get_run(r.runs[0]).config["baseline"]["data"] == \
+        "penguins.csv"
+    before = _state(open_project(tmp_path))
+    with pytest.raises(DatasetMismatchError) as info:
+        baseline(frame, "island", project=tmp_path, name="islands.xlsx", **CHEAP)
+    advice = ("Build the baselines of islands.xlsx in a project of its own, e.g. "
+              "--project islands_project.")
+    assert info.value.advice == advice and str(info.value).endswith(" " + advice)
+    assert "target 'species' there, 'island' here" in str(info.value)
+    with pytest.raises(TypeError, match="'name' of the data must be a str or None. Got int"):
+        baseline(frame, "species", project=tmp_path, name=3, **CHEAP)
     assert _state(open_project(tmp_path)) == before
 
 
@@ -170,6 +198,83 @@ def test_project_for_names_a_folder_after_the_file():
     assert project_for("penguins.csv") == "penguins_project"
     assert project_for("/data/Palmer Penguins (2020).XLSX") == "palmer_penguins_2020_project"
     assert project_for("DataFrame") == "dataframe_project"
+
+
+# ------------------------------------------------------------------ finding the project of a file
+def _crowd(parent, n_folders=260, n_projects=60):
+    """As in /tmp: hundreds of folders sorted before the projects of interest, and
+    projects of other data written after them (the newest)."""
+    for i in range(n_folders):
+        (parent / f"a_{i:03d}").mkdir()
+    for i in range(n_projects):
+        open_project(parent / f"a_{i:03d}").close()
+
+
+def _as_uploaded(path, tmp_path):
+    """What the dashboard does with an upload: its bytes in a temporary file, read
+    into a DataFrame and passed on (no path, no file name)."""
+    upload = tmp_path / "upload" / "upload.csv"
+    upload.parent.mkdir(exist_ok=True)
+    upload.write_bytes(path.read_bytes())
+    return read_table(upload)
+
+
+def test_the_project_named_after_the_file_is_found_among_many_folders(tmp_path, penguins_csv):
+    """The dashboard once looked at the first 200 folders of the parent in name order:
+    in /tmp, 'penguins_project' came after them and a new folder was offered."""
+    parent = tmp_path / "tmp"
+    parent.mkdir()
+    built = baseline(penguins_csv, "species", project=parent / "penguins_project", **CHEAP)
+    _crowd(parent)
+    (parent / "penguins_2_project").mkdir()   # numbered, no store: not a project
+    found = nearby_projects(parent / "wproj", "penguins.csv", limit=5)
+    assert found[:2] == [parent / "wproj", parent / "penguins_project"]
+    assert len(found) == 2 + 5                # the 5 most recently written others
+    assert all(p.name.startswith("a_") for p in found[2:])
+    data = fingerprint(_as_uploaded(penguins_csv, tmp_path), "species")
+    assert projects_of_data(parent / "wproj", {**data, "name": "penguins.csv"}) == [
+        (parent / "penguins_project", len(built.runs))]
+    # the dashboard's next new folder is numbered after the existing ones
+    assert new_project_folder(parent, "penguins.csv") == parent / "penguins_3_project"
+
+
+def test_projects_made_by_the_command_and_by_the_page_find_each_other(tmp_path,
+                                                                      penguins_csv):
+    parent = tmp_path / "tmp"
+    parent.mkdir()
+    _crowd(parent, n_projects=3)
+    by_command = parent / "penguins_project"
+    assert main(["baseline", str(penguins_csv), "--target", "species", "--project",
+                 str(by_command), "--max-epochs", "3", "--quiet", "--resampling",
+                 "split"]) == 0
+    by_page = parent / "penguins_2_project"
+    page = baseline(_as_uploaded(penguins_csv, tmp_path), "species", project=by_page, **CHEAP)
+    from_file = fingerprint(read_table(penguins_csv), "species", path=penguins_csv)
+    from_upload = {**fingerprint(_as_uploaded(penguins_csv, tmp_path), "species"),
+                   "name": "penguins.csv"}
+    expected = [(by_command, len(open_project(by_command).runs())),
+                (by_page, len(page.runs))]
+    assert projects_of_data(parent / "wproj", from_file) == expected
+    assert projects_of_data(parent / "wproj", from_upload) == expected
+    # each accepts the runs of the other way: same data, nothing refused
+    again = baseline(penguins_csv, "species", project=by_page, l2=0.1, **CHEAP)
+    assert again.iteration == 2 and again.comparison is not None
+    # another target, or other rows, is another dataset: not offered
+    assert projects_of_data(parent / "wproj", {**from_file, "target": "island"}) == []
+    edited = penguins().iloc[:-1]
+    assert projects_of_data(parent / "wproj", fingerprint(edited, "species")) == []
+
+
+def test_a_project_of_another_name_is_found_when_written_recently(tmp_path, penguins_csv):
+    parent = tmp_path / "tmp"
+    parent.mkdir()
+    _crowd(parent, n_projects=10)
+    baseline(penguins_csv, "species", project=parent / "experiments", **CHEAP)
+    data = fingerprint(read_table(penguins_csv), "species", path=penguins_csv)
+    assert projects_of_data(parent / "wproj", data, limit=3)[0][0] == parent / "experiments"
+    assert project_dataset(parent / "a_000") == (0, None)
+    assert project_dataset(parent / "a_259") == (-1, None)   # no store: nothing created
+    assert not (parent / "a_259" / "mlstrat.db").exists()
 
 
 # ------------------------------------------------------------------ no silent target
