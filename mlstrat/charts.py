@@ -188,6 +188,10 @@ def learning_curve_chart(frame: pd.DataFrame) -> alt.LayerChart:
                                          width=420, height=260)
 
 
+#: epochs are whole numbers: ticks 1, 2, 3 (never 1.5), however few epochs there are
+EPOCH_AXIS = alt.Axis(tickMinStep=1, format="d")
+
+
 def history_chart(history_frame: pd.DataFrame, *, best_epoch: int | None = None):
     """Loss and error per epoch for train and dev, with an early-stopping line.
 
@@ -211,6 +215,8 @@ def history_chart(history_frame: pd.DataFrame, *, best_epoch: int | None = None)
     >>> spec = history_chart(h, best_epoch=2).to_dict()
     >>> len(spec["hconcat"])
     1
+    >>> spec["hconcat"][0]["layer"][0]["encoding"]["x"]["axis"]
+    {'format': 'd', 'tickMinStep': 1}
     """
     long = _history_long(history_frame)
     long = _thin_by(long, "epoch", MAX_ROWS)
@@ -219,7 +225,8 @@ def history_chart(history_frame: pd.DataFrame, *, best_epoch: int | None = None)
             sorted(set(long["metric"]) - {"loss", "error"}):
         part = long[long["metric"] == metric]
         layer = [alt.Chart(part).mark_line().encode(
-            x=alt.X("epoch:Q", title="epoch"), y=alt.Y("value:Q", title=metric),
+            x=alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS),
+            y=alt.Y("value:Q", title=metric),
             color=alt.Color("split:N", title=None),
             tooltip=["split:N", "epoch:Q", alt.Tooltip("value:Q", format=".4f")])]
         if best_epoch is not None:

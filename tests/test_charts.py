@@ -151,3 +151,15 @@ def test_history_chart_reads_trainer_history():
     assert {(r["split"], r["metric"]) for r in rows} == {
         ("train", "loss"), ("train", "error"), ("dev", "loss"), ("dev", "error")}
     assert {"dev", 0.27} <= {v for r in rows for v in (r["split"], r["value"])}
+
+
+def test_history_chart_ticks_whole_epochs():
+    """Three epochs gave ticks 1, 1.5, 2, 2.5, 3: the epoch axis is integer-ticked."""
+    h = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [1.0, 0.5, 0.3],
+                      "dev_loss": [1.1, 0.7, 0.8], "dev_error": [0.4, 0.3, 0.3]})
+    spec = _check_schema(charts.history_chart(h, best_epoch=2))
+    assert len(spec["hconcat"]) == 2
+    for panel in spec["hconcat"]:
+        x = panel["layer"][0]["encoding"]["x"]
+        assert (x["field"], x["type"]) == ("epoch", "quantitative")
+        assert x["axis"]["tickMinStep"] == 1 and x["axis"]["format"] == "d"
