@@ -23,6 +23,8 @@ import numpy as np
 from scipy import stats as _sps
 
 __all__ = [
+    "expanded_level",
+    "paired_rmse_difference",
     "rate_interval",
     "wilson_interval",
     "clopper_pearson_interval",
@@ -647,7 +649,7 @@ class BootstrapDifference:
     n: int
     n_resamples: int
     confidence: float = 0.95
-    test: str = "paired bootstrap (percentile)"
+    test: str = "paired bootstrap (expanded percentile)"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -658,6 +660,87 @@ class BootstrapDifference:
                 f"({self.confidence:.0%}, {self.n_resamples:,} resamples), n={self.n:,}")
 
 
+def paired_rmse_difference(y_true, pred_a, pred_b, *, n_resamples: int = 2000,
+                           confidence: float = 0.95,
+                           random_state: int | None = 0) -> BootstrapDifference:
+    """``RMSE(B) - RMSE(A)`` on the same examples, with a studentised paired bootstrap.
+
+    The statistic is studentised by its delta-method standard error (which
+    holds the covariance of the two models' squared errors on shared rows),
+    resampled in pairs, and the t quantiles are widened for small sets as in
+    :func:`expanded_level`. A percentile bootstrap covers 91% at 20-50
+    examples when the two models' errors are correlated; this one 94-96%
+    (``tests/test_stats.py``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.normal(size=300)
+    >>> a, b = y + rng.normal(size=300), y + 0.5 * rng.normal(size=300)
+    >>> r = paired_rmse_difference(y, a, b)
+    >>> r.high < 0, r.low < r.difference < r.high
+    (True, True)
+    """
+    _check_confidence(confidence)
+    yt, pa, pb = (np.asarray(v, dtype=float).ravel() for v in (y_true, pred_a, pred_b))
+    if not yt.size == pa.size == pb.size:
+        raise ValueError("'y_true', 'pred_a' and 'pred_b' must have the same length. "
+                         f"Got {yt.size}, {pa.size} and {pb.size}.")
+    n = yt.size
+    if n < 3:
+        raise ValueError(f"A paired RMSE comparison needs at least 3 examples. Got {n}.")
+    sq_a, sq_b = (pa - yt) ** 2, (pb - yt) ** 2
+    diff, se = _rmse_difference_and_se(sq_a, sq_b)
+    rng = np.random.default_rng(random_state)
+    t = np.empty(int(n_resamples))
+    step = max(1, 2_000_000 // n)
+    for start in range(0, t.size, step):
+        idx = rng.integers(0, n, size=(min(t.size, start + step) - start, n))
+        d_b, se_b = _rmse_difference_and_se(sq_a[idx], sq_b[idx])
+        t[start:start + idx.shape[0]] = (d_b - diff) / np.maximum(se_b, 1e-300)
+    a = (1 - confidence) / 2
+    k = math.sqrt(n / (n - 1)) * float(_sps.t.ppf(1 - a, n - 1) / _sps.norm.ppf(1 - a))
+    q_lo, q_hi = np.quantile(t, [a, 1 - a])
+    low, high = (diff, diff) if se == 0 else (diff - k * q_hi * se, diff - k * q_lo * se)
+    rmse_a, rmse_b = float(np.sqrt(sq_a.mean())), float(np.sqrt(sq_b.mean()))
+    return BootstrapDifference(rmse_a, rmse_b, rmse_b - rmse_a, float(low), float(high), n,
+                               int(n_resamples), confidence,
+                               test="paired studentised bootstrap of the RMSE difference")
+
+
+def _rmse_difference_and_se(sq_a: np.ndarray, sq_b: np.ndarray):
+    """RMSE(B) - RMSE(A) over the last axis, and its delta-method standard error."""
+    n = sq_a.shape[-1]
+    ma, mb = sq_a.mean(-1), sq_b.mean(-1)
+    ra, rb = np.sqrt(ma), np.sqrt(mb)
+    va, vb = sq_a.var(-1, ddof=1), sq_b.var(-1, ddof=1)
+    cov = ((sq_a - ma[..., None]) * (sq_b - mb[..., None])).sum(-1) / (n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = va / (4 * ma) + vb / (4 * mb) - cov / (2 * ra * rb)
+    return rb - ra, np.sqrt(np.nan_to_num(np.maximum(var, 0.0)) / n)
+
+
+def expanded_level(confidence: float, n: int) -> float:
+    """The percentile level that widens a bootstrap interval for a small sample.
+
+    Hesterberg's "expanded percentile" interval: the normal quantile ``z`` of
+    ``confidence`` is replaced by ``sqrt(n / (n - 1)) * t_{n-1}``, which
+    corrects the bootstrap's too-narrow spread (it resamples a sample's own
+    variance, with divisor n) and the t-versus-normal gap on small sets.
+
+    Examples
+    --------
+    >>> round(expanded_level(0.95, 20), 4), round(expanded_level(0.95, 10_000), 4)
+    (0.9682, 0.95)
+    """
+    _check_confidence(confidence)
+    if n < 2:
+        return float(confidence)
+    a = (1 - confidence) / 2
+    z = math.sqrt(n / (n - 1)) * float(_sps.t.ppf(1 - a, n - 1))
+    return float(1 - 2 * _sps.norm.sf(z))
+
+
 def paired_bootstrap(metric, y_true, pred_a, pred_b, *, n_resamples: int = 2000,
                      confidence: float = 0.95,
                      random_state: int | None = 0) -> BootstrapDifference:
@@ -666,7 +749,10 @@ def paired_bootstrap(metric, y_true, pred_a, pred_b, *, n_resamples: int = 2000,
     Each resample draws the same examples for both predictions (a *paired*
     bootstrap, ``scipy.stats.bootstrap(..., paired=True)``), so the interval
     is for the difference on this data, not for two independent samples. For
-    metrics with no closed-form paired test (F1, precision, recall, ...).
+    metrics with no closed-form paired test (F1, precision, recall, RMSE...).
+    The percentiles are those of :func:`expanded_level` (percentile intervals
+    are too narrow on small sets: 91% instead of 95% for an RMSE difference at
+    20 examples).
 
     Parameters
     ----------
@@ -711,7 +797,8 @@ def paired_bootstrap(metric, y_true, pred_a, pred_b, *, n_resamples: int = 2000,
         return metric(t, y) - metric(t, x)
 
     res = _sps.bootstrap((yt, pa, pb), change, paired=True, vectorized=False,
-                         n_resamples=n_resamples, confidence_level=confidence,
+                         n_resamples=n_resamples,
+                         confidence_level=expanded_level(confidence, int(yt.size)),
                          method="percentile", random_state=random_state)
     value_a, value_b = float(metric(yt, pa)), float(metric(yt, pb))
     return BootstrapDifference(value_a, value_b, value_b - value_a,

@@ -9,10 +9,12 @@ from scipy import stats as sps
 from mlstrat.stats import (
     benjamini_hochberg,
     clopper_pearson_interval,
+    expanded_level,
     gap_interval,
     mcnemar_test,
     paired_bootstrap,
     paired_mean_difference,
+    paired_rmse_difference,
     size_for_resolution,
     welch_interval,
     wilson_interval,
@@ -179,8 +181,9 @@ def test_paired_bootstrap_matches_scipy_bootstrap(two_classifiers):
     y, a, b = two_classifiers
     r = paired_bootstrap(_accuracy, y, a, b, n_resamples=999, confidence=0.9, random_state=7)
     ref = sps.bootstrap((y, a, b), lambda t, x, z: _accuracy(t, z) - _accuracy(t, x),
-                        paired=True, vectorized=False, n_resamples=999, confidence_level=0.9,
-                        method="percentile", random_state=7)
+                        paired=True, vectorized=False, n_resamples=999,
+                        confidence_level=expanded_level(0.9, 400), method="percentile",
+                        random_state=7)
     assert r.low == pytest.approx(ref.confidence_interval.low)
     assert r.high == pytest.approx(ref.confidence_interval.high)
     assert r.a == _accuracy(y, a) and r.b == _accuracy(y, b)
@@ -213,3 +216,42 @@ def test_paired_bootstrap_is_seeded_and_checks_its_input(two_classifiers):
         paired_bootstrap(_accuracy, y, a[:-1], b)
     with pytest.raises(ValueError, match="confidence"):
         paired_bootstrap(_accuracy, y, a, b, confidence=1.5)
+
+
+def test_expanded_level_reference_values():
+    # sqrt(n/(n-1)) * t_{n-1} as the z of the interval (Hesterberg 2015), by hand.
+    n = 20
+    z = np.sqrt(n / (n - 1)) * sps.t.ppf(0.975, n - 1)
+    assert expanded_level(0.95, n) == pytest.approx(1 - 2 * sps.norm.sf(z))
+    assert expanded_level(0.95, 10**6) == pytest.approx(0.95, abs=1e-5)
+    assert expanded_level(0.95, 1) == 0.95
+
+
+@pytest.mark.parametrize("rho, scale", [(0.8, 1.0), (0.0, 1.3)])
+def test_paired_rmse_difference_covers_the_truth_on_small_sets(rho, scale):
+    # Normal errors of sd 1 (A) and `scale` (B), correlated rho on shared rows: the
+    # true RMSE difference is scale - 1. A percentile bootstrap covered 91% here.
+    rng = np.random.default_rng(11)
+    n, sims, hits = 20, 400, 0
+    for i in range(sims):
+        ea = rng.normal(size=n)
+        eb = scale * (rho * ea + np.sqrt(1 - rho**2) * rng.normal(size=n))
+        y = rng.normal(size=n)
+        r = paired_rmse_difference(y, y + ea, y + eb, n_resamples=500, random_state=i)
+        hits += r.low <= scale - 1.0 <= r.high
+    assert hits / sims >= 0.925
+
+
+def test_paired_rmse_difference_values_and_checks():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=200)
+    a, b = y + rng.normal(size=200), y + 2 * rng.normal(size=200)
+    r = paired_rmse_difference(y, a, b, random_state=3)
+    assert r.a == pytest.approx(np.sqrt(np.mean((a - y) ** 2)))
+    assert r.b == pytest.approx(np.sqrt(np.mean((b - y) ** 2)))
+    assert r.low < r.difference < r.high and r.low > 0
+    assert r == paired_rmse_difference(y, a, b, random_state=3)
+    with pytest.raises(ValueError, match="same length"):
+        paired_rmse_difference(y, a[:-1], b)
+    with pytest.raises(ValueError, match="at least 3 examples"):
+        paired_rmse_difference(y[:2], a[:2], b[:2])

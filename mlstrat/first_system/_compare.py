@@ -8,11 +8,11 @@ Rungs and gaps are in the ladders' units: percent and points for error rates,
 the target's units for a regression (RMSE). The dev difference is tested
 *paired*, on the examples both runs predicted: exact McNemar on the
 discordant pairs for an error rate (``stats.mcnemar_test``), a paired
-bootstrap of the RMSE difference for regression (``stats.paired_bootstrap``,
-in the target's units). Runs made from different data (their fingerprints
-differ: ``same_dataset``) are refused. Examples are matched by id; when the
-two dev sets differ (another split seed, other rows), the comparison says so
-instead of testing.
+studentised bootstrap of the RMSE difference for a regression
+(``stats.paired_rmse_difference``, in the target's units). Runs made from
+different data (their fingerprints differ: ``same_dataset``) are refused.
+Examples are matched by id; when the two dev sets differ (another split
+seed, other rows), the comparison says so instead of testing.
 
 Examples
 --------
@@ -48,7 +48,7 @@ from mlstrat.first_system._dataset import same_dataset
 from mlstrat.first_system._metrics import score
 from mlstrat.metrics import METRICS, positive_label
 from mlstrat.predictions import is_regression
-from mlstrat.stats import mcnemar_test, paired_bootstrap
+from mlstrat.stats import mcnemar_test, paired_bootstrap, paired_rmse_difference
 from mlstrat.store import Project
 
 
@@ -276,19 +276,16 @@ def _mcnemar(both: pd.DataFrame, confidence: float) -> dict[str, Any]:
             "change": 0.0 - r.difference, "low": 0.0 - r.high, "high": 0.0 - r.low}
 
 
-def _rmse(t: np.ndarray, p: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((np.asarray(t, float) - np.asarray(p, float)) ** 2)))
-
-
 def _paired_rmse(both: pd.DataFrame, confidence: float,
                  random_state: int | None = 0) -> dict[str, Any]:
-    """Paired bootstrap of RMSE(B) - RMSE(A) on the same dev rows, in the target's units."""
+    """Studentised paired bootstrap of RMSE(B) - RMSE(A) on the same dev rows, in the
+    target's units (``stats.paired_rmse_difference``)."""
     yt = both["y_true_a"].to_numpy(float)
     pa, pb = both["y_pred_a"].to_numpy(float), both["y_pred_b"].to_numpy(float)
-    r = paired_bootstrap(_rmse, yt, pa, pb, confidence=confidence, random_state=random_state)
-    return {"test": "paired bootstrap of the RMSE", "n": r.n, "rmse_a": r.a, "rmse_b": r.b,
-            "mse_a": r.a ** 2, "mse_b": r.b ** 2, "change": r.difference, "low": r.low,
-            "high": r.high, "n_resamples": r.n_resamples}
+    r = paired_rmse_difference(yt, pa, pb, confidence=confidence, random_state=random_state)
+    return {"test": "paired studentised bootstrap of the RMSE", "n": r.n, "rmse_a": r.a,
+            "rmse_b": r.b, "mse_a": r.a ** 2, "mse_b": r.b ** 2, "change": r.difference,
+            "low": r.low, "high": r.high, "n_resamples": r.n_resamples}
 
 
 #: metrics with no closed-form paired test: compared by a paired bootstrap

@@ -90,7 +90,7 @@ def test_diabetes_regression(tmp_path, diabetes_csv, fast):
     r2 = baseline(diabetes_csv, "target", project=tmp_path, drop=["bmi", "s5"],
                   resampling="split", **fast)
     c = r2.comparison
-    assert c is not None and c.matched and c.test["test"] == "paired bootstrap of the RMSE"
+    assert c is not None and c.matched and c.test["test"] == "paired studentised bootstrap of the RMSE"
     a = open_project(tmp_path).run_predictions(c.run_a, "dev").set_index("id")
     b = open_project(tmp_path).run_predictions(c.run_b, "dev").set_index("id").loc[a.index]
     rmse = [float(np.sqrt(np.mean((f["y_true"] - f["y_pred"]) ** 2))) for f in (a, b)]
