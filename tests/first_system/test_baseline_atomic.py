@@ -59,9 +59,9 @@ def _run(project: Path, delay: float | None, *control: str) -> bool:
 
 
 def _iterations(project: Path) -> Counter:
-    # closed at once: a connection left open in this process while the child
-    # writes and removes the WAL makes the next open here misread the file
-    # (noted on issue 12)
+    # closed at once, as a script would. (An open connection here once lost its
+    # locks when the store read its header outside SQLite: fixed in store/_db.py,
+    # tested in tests/store/test_two_processes_stale.py.)
     store = open_project(project)
     try:
         return Counter(store.get_run(int(i)).config["baseline"]["iteration"]
