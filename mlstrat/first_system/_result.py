@@ -285,8 +285,11 @@ class BaselineResult:
 
     def _ladder(self) -> str:
         direction = "higher" if self.greater_is_better else "lower"
+        # the dev error rate is already the dev column: its own column only for another metric
+        extra = self.metric != "error"
+        metric_head = f" {'dev ' + self.metric:>12}" if extra else ""
         head = (f"  {'model':<38} {'train':>8} {'train-dev':>9} {'dev':>8} {'test':>8}"
-                f" {'dev ' + self.metric:>12} {'epochs':>6} {'sec':>6}  run")
+                f"{metric_head} {'epochs':>6} {'sec':>6}  run")
         unit = "RMSE in the target's units" if self.task == "regression" else "error rates"
         lines = [f"Error ladder per model ({unit}; best on dev {self.metric}, "
                  f"{direction} is better, marked *; dev chose among {len(self.models)} "
@@ -295,7 +298,8 @@ class BaselineResult:
             cells = " ".join(f"{self._fmt(m.errors.get(s)):>{w}}" for s, w in
                              (("train", 8), ("train_dev", 9), ("dev", 8), ("test", 8)))
             mark = "*" if m.chosen else " "
-            lines.append(f"{mark} {m.name:<38} {cells} {m.score:>12.4g} {m.epochs or '-':>6}"
+            score = f" {m.score:>12.4g}" if extra else ""
+            lines.append(f"{mark} {m.name:<38} {cells}{score} {m.epochs or '-':>6}"
                          f" {m.seconds:>6.1f}  {m.run_id}")
         return "\n".join(lines)
 

@@ -51,6 +51,13 @@ def test_breast_cancer_csv_end_to_end(tmp_path, breast_cancer_csv, fast):
                  "mlstrat dashboard --project",
                  f"--project {tmp_path / 'proj'}", "First iteration"):
         assert part in text
+    # error rates in one unit: the ladder's rows are percentages, with no second
+    # "dev error" column repeating the dev rung as a fraction
+    ladder = text[text.index("Error ladder per model"):].split("\n\n")[0].splitlines()
+    assert "dev error" not in ladder[1]
+    best_row = next(x for x in ladder[2:] if x.startswith("*"))
+    assert f"{100 * r.best.errors['dev']:.2f}%" in best_row and f"{r.best.score:.4g}" not in \
+        best_row.split("%")[-1]
     d = r.to_dict()
     assert d["best_run"] == r.best.run_id and d["diagnosis"]["primary"] == r.diagnosis.primary
     assert set(r.timings) >= {"read", "splits", "preprocess", "evaluate", "session"}
@@ -90,7 +97,8 @@ def test_diabetes_regression(tmp_path, diabetes_csv, fast):
     r2 = baseline(diabetes_csv, "target", project=tmp_path, drop=["bmi", "s5"],
                   resampling="split", **fast)
     c = r2.comparison
-    assert c is not None and c.matched and c.test["test"] == "paired studentised bootstrap of the RMSE"
+    assert c is not None and c.matched
+    assert c.test["test"] == "paired studentised bootstrap of the RMSE"
     a = open_project(tmp_path).run_predictions(c.run_a, "dev").set_index("id")
     b = open_project(tmp_path).run_predictions(c.run_b, "dev").set_index("id").loc[a.index]
     rmse = [float(np.sqrt(np.mean((f["y_true"] - f["y_pred"]) ** 2))) for f in (a, b)]
