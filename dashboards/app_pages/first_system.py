@@ -178,22 +178,50 @@ def _open_project(folder: str, run_id: int, session_id: int | None) -> None:
 
 
 # ----------------------------------------------------------------- the report
-def _show_result(result, open_folder: Path) -> None:
-    best = result.best
+def summary_text(result) -> str:
+    """The outcome of a build in a few lines: where the runs went, the best model and
+    its dev figure in the ladder's units, and what the diagnosis decides."""
+    best, folder = result.best, Path(result.project_folder)
+    return (f"**Iteration {result.iteration}: {len(result.runs)} runs stored** "
+            f"(#{result.runs[0]}-#{result.runs[-1]}) in project `{folder.name}`."
+            f"\n\nBest on dev: **{best.name}** (run #{best.run_id}), "
+            f"{_dev_figure(result)}. **{common.status_title(result.diagnosis)}.** "
+            "The details follow below.")
+
+
+def _dev_figure(result) -> str:
+    """'dev error 12.50%' or 'dev RMSE 51.86': the best model's dev rung as the ladder
+    shows it."""
+    d = result.diagnosis
+    dev = _rung(d, "dev")
+    value = dev.rate if dev is not None else result.best.errors.get("dev")
+    return f"dev {'error' if d.is_rate else d.metric} {d.format_value(value)}"
+
+
+def _show_summary(result, open_folder: Path, summary, beside) -> None:
+    """The outcome right under the Build button (no scrolling to see that it worked),
+    and beside it the button that opens the project when it is not the open one."""
     folder = Path(result.project_folder)
-    is_open = folder.resolve() == open_folder.resolve()
-    st.divider()
-    st.header(f"Iteration {result.iteration}")
-    st.success(f"{len(result.runs)} runs stored (#{result.runs[0]}-#{result.runs[-1]}) in "
-               f"project `{folder.name}` (`{folder}`); best on dev {result.metric}: "
-               f"**{best.name}** (run #{best.run_id}).")
-    if not is_open:
-        st.button(f"Open project {folder.name} in the dashboard", type="primary",
+    summary.success(summary_text(result), icon=":material/check_circle:")
+    if folder.resolve() != open_folder.resolve():
+        beside.button(f"Open project {folder.name} in the dashboard", type="primary",
                   key="fs_open_built", on_click=_open_project,
-                  args=(str(folder), best.run_id,
+                  args=(str(folder), result.best.run_id,
                         None if result.session is None else int(result.session.id)),
                   help="The other pages (Overview, Compare, Error analysis) show the "
                        "open project: open this one to see its runs there.")
+
+
+def _show_result(result, open_folder: Path, summary=None, beside=None) -> None:
+    """The summary in the ``summary`` container (under the Build button) with the
+    Open button in ``beside`` (next to Build), then the whole report."""
+    folder = Path(result.project_folder)
+    is_open = folder.resolve() == open_folder.resolve()
+    _show_summary(result, open_folder, summary or st.container(), beside or st.container())
+    st.divider()
+    st.header(f"Iteration {result.iteration}")
+    st.caption(f"Runs #{result.runs[0]}-#{result.runs[-1]} in project `{folder.name}` "
+               f"(`{folder}`).")
     st.caption(f"{result.n_rows:,} rows; splits ({result.split_rule}): " + ", ".join(
         f"{k} {v:,}" for k, v in result.split_sizes.items()))
     _show_checks(result)
@@ -486,10 +514,15 @@ allow_new_data = destination is not None and (destination / common.STORE_FILE).e
                 "other rows or values): add its runs anyway", key="fs_allow_new_data",
                 help="The two versions are then never compared with each other. Another "
                      "target or other columns are always refused.")
-if not st.button("Build", type="primary", key="fs_build", disabled=destination is None,
-                 help=None if destination is not None else "Give the project folder first."):
+buttons = st.container(horizontal=True)  # Build, then Open project once built
+clicked = buttons.button("Build", type="primary", key="fs_build", disabled=destination is None,
+                         help=None if destination is not None
+                         else "Give the project folder first.")
+beside = buttons.container(width="content")
+summary = st.container()  # the outcome goes right under the buttons, the report below
+if not clicked:
     if previous is not None:
-        _show_result(previous["result"], open_folder)
+        _show_result(previous["result"], open_folder, summary, beside)
     st.stop()
 
 # ----------------------------------------------------------------- build
@@ -539,4 +572,6 @@ if Path(result.project_folder).resolve() == open_folder.resolve():
     st.session_state[common.CHOSEN_RUN] = result.best.run_id
     if result.session is not None:
         st.session_state["error_session"] = int(result.session.id)
-_show_result(result, open_folder)
+st.toast(f"Built: best {result.best.name} (run #{result.best.run_id}), "
+         f"{_dev_figure(result)}.", icon=":material/check_circle:")
+_show_result(result, open_folder, summary, beside)

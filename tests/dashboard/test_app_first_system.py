@@ -147,8 +147,10 @@ def test_build_stores_runs_in_a_new_project_and_shows_the_diagnosis(first_page,
     _assert_measurement_told(at, stored)
     _assert_checks_shown(at)
     assert len(proj.error_sessions()) == 1
-    assert any(f"in project `table_project` (`{built}`)" in s.value for s in at.success)
+    assert any("in project `table_project`.\n\n" in s.value for s in at.success)
+    assert f"in project `table_project` (`{built}`)." in texts(at)  # the folder in full
     assert "First iteration in this project" in texts(at)
+    _assert_outcome_under_the_build_button(at, stored)
 
     # open the new project: the other pages then show its runs and its session
     at.button(key="fs_open_built").click().run()
@@ -165,6 +167,40 @@ def test_build_stores_runs_in_a_new_project_and_shows_the_diagnosis(first_page,
     assert not errors(at), errors(at)
     assert _n_runs(built) == 7  # trivial, linear, one network
     assert any("McNemar exact" in t for t in texts(at).splitlines())
+
+
+def _walk(node):
+    """The page's elements in the order they are drawn (depth first)."""
+    children = getattr(node, "children", None)
+    if children is None:
+        yield node
+        return
+    for key in sorted(children):
+        yield from _walk(children[key])
+
+
+def _assert_outcome_under_the_build_button(at, stored) -> None:
+    """After Build, the outcome is said right under the button (no scrolling to see
+    that it worked): the best model, its dev error as the ladder shows it, the primary
+    problem in words; the Open button beside Build; the same in a toast."""
+    result = at.session_state["first_system_result"]["result"]
+    best = result.best
+    dev = next(r for r in stored.rungs if r.name == "dev")
+    figure = f"dev error {stored.format_value(dev.rate)}"
+    assert figure.endswith("%") and best.name
+    order = [e for e in _walk(at.main) if getattr(e, "type", None) in
+             ("button", "success", "header", "status")]
+    kinds = [(e.type, getattr(e, "key", None)) for e in order]
+    build = kinds.index(("button", "fs_build"))
+    assert kinds[build + 1] == ("button", "fs_open_built"), kinds  # beside Build
+    summary = order[build + 2]
+    assert summary.type == "success", kinds  # then the outcome, before the report
+    from app_pages._common import status_title
+    assert f"Best on dev: **{best.name}** (run #{best.run_id}), {figure}." in summary.value
+    assert f"**{status_title(stored)}.**" in summary.value
+    assert f"Iteration {result.iteration}: 4 runs stored" in summary.value
+    assert [t.value for t in at.toast] == [
+        f"Built: best {best.name} (run #{best.run_id}), {figure}."]
 
 
 def _assert_checks_shown(at) -> None:

@@ -4,7 +4,8 @@ screenshot per step in ``screenshots/first_system/`` (git-ignored):
 
 - upload a CSV on the First system page and build baselines: the target is not
   preselected, Build waits for it, the runs go to a new project named after the
-  file (the open project is left alone), the checks and the diagnosis headline
+  file (the open project is left alone), the outcome shows under the Build
+  button without scrolling (1280x800), the checks and the diagnosis headline
   are on the page;
 - upload a file whose project the command line built beside the open one (among
   hundreds of folders): that project is offered first and Build adds to it;
@@ -40,6 +41,7 @@ import mlstrat  # noqa: E402
 
 SCREENSHOTS = APP.parents[1] / "screenshots" / "first_system"
 BUILD_TIMEOUT = 120_000  # ms: five epochs on 344 rows take a few seconds
+VIEWPORT = {"width": 1280, "height": 800}
 
 
 # --------------------------------------------------------------------- fixtures
@@ -134,6 +136,23 @@ def _upload(page, path: Path) -> None:
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(path))
 
 
+def _assert_outcome_in_view(page) -> None:
+    """After Build, the summary (best model, dev error, primary problem) and the Open
+    button are inside the viewport where the user clicked Build: no scrolling to see
+    that something happened."""
+    summary = page.get_by_test_id("stAlert").filter(has_text="runs stored")
+    expect(summary).to_contain_text("Best on dev:")
+    expect(summary).to_contain_text("dev error ")
+    opened = page.get_by_role("button", name="Open project penguins_project in the dashboard")
+    for element in (summary, opened):
+        assert element.is_visible()
+        box = element.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["x"] >= 0, box
+        assert box["y"] + box["height"] <= VIEWPORT["height"], box
+        assert box["x"] + box["width"] <= VIEWPORT["width"], box
+    page.screenshot(path=str(SCREENSHOTS / "a4_outcome_in_view.png"))  # what the user sees
+
+
 def _runs(folder: Path) -> list[int]:
     proj = mlstrat.open_project(folder, create=False, readonly=True)
     try:
@@ -172,11 +191,14 @@ def test_upload_a_csv_and_build_baselines_in_a_new_project(served, page):
     expect(default).to_be_checked()
     _shot(page, "a3_ready_to_build")
 
+    page.set_viewport_size(VIEWPORT)  # a laptop screen: the outcome must show without scrolling
     page.get_by_role("button", name="Build").click()
     expect(_main(page)).to_contain_text("runs stored", timeout=BUILD_TIMEOUT)
     wait_ready(page, timeout=BUILD_TIMEOUT)
+    _assert_outcome_in_view(page)
+    page.set_viewport_size({"width": 1400, "height": 900})
     main = _main(page)
-    expect(main).to_contain_text(f"in project penguins_project ({new_project})")
+    expect(main).to_contain_text(f"in project penguins_project ({new_project}).")
     expect(main).to_contain_text("Checks of the data")
     expect(main).to_contain_text("No train-dev set")
     result = _runs(new_project)
