@@ -20,6 +20,7 @@ from mlstrat.calibration import (
     curve_calibration,
     ladder_calibration,
     paired_calibration,
+    paired_rmse_calibration,
     regression_calibration,
     weighted_calibration,
 )
@@ -30,7 +31,8 @@ def _show(title: str, frame: pd.DataFrame, seconds: float) -> None:
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
-SECTIONS = ("ladders", "weighted", "paired", "regression", "curves", "adversarial")
+SECTIONS = ("ladders", "weighted", "paired", "regression", "paired_rmse", "curves",
+            "adversarial")
 
 
 def main() -> None:
@@ -56,8 +58,10 @@ def main() -> None:
         "regression": ("Regression ladder (RMSE and MAE, studentised bootstrap, MOVER gaps): "
                        "coverage",
                        lambda: regression_calibration(
-                           n_sims=max(50, n // 5), random_state=0, shapes=("normal", "laplace"),
+                           n_sims=max(50, n // 2), random_state=0, shapes=("normal", "laplace"),
                            metrics=("rmse", "mae"))),
+        "paired_rmse": ("Paired RMSE difference of two regression runs: coverage",
+                        lambda: paired_rmse_calibration(n_sims=max(50, n // 2), random_state=0)),
         "curves": ("Learning curves: data-needed interval",
                    lambda: curve_calibration(n_sims=curve_sims, random_state=0)),
         "adversarial": ("Adversarial validation: level and power",

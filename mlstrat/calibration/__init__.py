@@ -14,6 +14,7 @@ from mlstrat.calibration._ladder import (
     SIZE_BANDS,
     ladder_calibration,
     paired_calibration,
+    paired_rmse_calibration,
     regression_calibration,
     weighted_calibration,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "curve_calibration",
     "ladder_calibration",
     "paired_calibration",
+    "paired_rmse_calibration",
     "regression_calibration",
     "weighted_calibration",
 ]

@@ -270,3 +270,36 @@ def regression_calibration(n_sims: int = 200, random_state: int | None = 0,
         rows.append({"scenario": f"{d.metric}, {shape} errors", "n": n, "n_sims": n_sims,
                      "rung_coverage": rung / n_sims, "gap_coverage": gap / n_sims})
     return pd.DataFrame(rows)
+
+
+def paired_rmse_calibration(n_sims: int = 1000, random_state: int | None = 0, *,
+                            sizes=(20, 50, 200), correlations=(0.0, 0.8, 0.95),
+                            n_resamples: int = 1000) -> pd.DataFrame:
+    """Coverage of the paired RMSE difference of two regression runs (``compare_runs``).
+
+    Normal errors of sd 1 for both models on the same rows, correlated ``rho``:
+    the true RMSE difference is 0.
+
+    Examples
+    --------
+    >>> f = paired_rmse_calibration(n_sims=5, sizes=(30,), correlations=(0.5,),
+    ...                             n_resamples=100)
+    >>> list(f.columns)
+    ['scenario', 'n', 'correlation', 'n_sims', 'coverage']
+    """
+    from mlstrat.stats import paired_rmse_difference
+
+    rng = np.random.default_rng(random_state)
+    rows = []
+    for n, rho in itertools.product(sizes, correlations):
+        hits = 0
+        for _ in range(n_sims):
+            ea = rng.normal(size=n)
+            eb = rho * ea + math.sqrt(1 - rho**2) * rng.normal(size=n)
+            y = rng.normal(size=n)
+            r = paired_rmse_difference(y, y + ea, y + eb, n_resamples=n_resamples,
+                                       random_state=int(rng.integers(2**31)))
+            hits += _holds(r.low, 0.0, r.high)
+        rows.append({"scenario": "paired RMSE difference", "n": n, "correlation": rho,
+                     "n_sims": n_sims, "coverage": hits / n_sims})
+    return pd.DataFrame(rows)
