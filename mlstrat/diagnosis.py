@@ -284,16 +284,26 @@ class Diagnosis:
         return self.metric == "error rate"
 
     def format_value(self, x: float | None) -> str:
-        """A rung's value as shown: a percentage, or the metric in the target's units."""
+        """A rung's value as shown: a percentage, or the metric in the target's units
+        with one number of decimals for the whole ladder (:attr:`decimals`)."""
         if x is None:
             return "?"
-        return _pct(x) if self.is_rate else f"{x:.4g}"
+        return _pct(x) if self.is_rate else f"{x:.{self.decimals}f}"
 
     def format_gap(self, x: float | None) -> str:
         """A gap as shown: signed points of percentage, or signed target units."""
         if x is None:
             return "?"
-        return _pt(x) if self.is_rate else f"{x:+.4g}"
+        return _pt(x) if self.is_rate else f"{x:+.{self.decimals}f}"
+
+    @property
+    def decimals(self) -> int:
+        """Decimals of a regression ladder: four significant digits on its largest rung
+        (RMSE 38.66 -> 2, 1,530 -> 0, 0.01234 -> 5); 2 for error rates in percent."""
+        values = [abs(r.rate) for r in self.rungs if r.rate is not None and r.rate != 0]
+        if self.is_rate or not values:
+            return 2
+        return int(min(8, max(0, 3 - math.floor(math.log10(max(values))))))
 
     @property
     def problem(self) -> str:
@@ -332,7 +342,9 @@ class Diagnosis:
                 lines.append(f"  - {rem.action} [knob: {rem.knob}]{extra}")
         if self.split_metrics:
             lines.append("Per split: " + "; ".join(
-                f"{RUNG_LABELS.get(k, k)} " + ", ".join(f"{m} {v:.4g}" for m, v in ms.items())
+                f"{RUNG_LABELS.get(k, k)} " + ", ".join(
+                    f"{m} {v:.3f}" if m == "R2" else f"{m} {v:.{self.decimals}f}"
+                    for m, v in ms.items())
                 for k, ms in self.split_metrics.items()))
         if self.notes:
             lines.append("Notes:")

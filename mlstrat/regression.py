@@ -200,7 +200,7 @@ def _gap(name: str, rungs: dict[str, Rung], boots: dict[str, _Boot],
         value = rungs[upper].rate - rungs[lower].rate
         low, high, pvalue = _gap_interval(boots[lower], boots[upper], confidence)
         se = float(np.hypot(boots[upper].se, boots[lower].se))
-        test = "bootstrap test of the difference"
+        test = "MOVER test on the two rungs' bootstrap intervals"
     gap = Gap(name, label, upper, lower, value, low, high, pvalue=pvalue, test=test)
     gap.negligible = 0.1 * max(abs(rungs[upper].rate), abs(rungs.get(lower, Rung("", 0.0)).rate))
     gap.negligible = gap.negligible or 1e-12
@@ -296,9 +296,9 @@ def diagnose_regression(predictions, y_var: float | None = None,
         _annotate(g, d)
     d = _conclude(d, _surpassed(d))
     d.notes.append(f"Regression: each rung is the split's {label} in the target's units, "
-                   f"with {n_resamples:,}-resample studentised bootstrap intervals (gaps "
-                   "between splits: expanded percentile intervals of independent "
-                   "resamples, widened for small sets); R2 beside it.")
+                   f"with {n_resamples:,}-resample studentised bootstrap intervals widened "
+                   "for small sets (gaps between splits: MOVER on the two rungs' "
+                   "intervals); R2 beside it.")
     return d
 
 

@@ -300,3 +300,23 @@ def test_a_missing_human_reference_is_named(human):
     # both ended in a bare TypeError from arithmetic on None before
     with pytest.raises(TypeError, match=r"human\[.*\]' error rate must be a float.*Got None"):
         diagnose(human, 0.05, dev=0.1)
+
+
+@pytest.mark.parametrize("scale, decimals", [(0.01, 5), (30.0, 2), (1500.0, 0)])
+def test_regression_ladder_prints_one_number_of_decimals(scale, decimals):
+    # One rule for the whole ladder: four significant digits on its largest rung.
+    import re
+
+    from mlstrat.regression import diagnose_regression
+
+    rng = np.random.default_rng(0)
+    preds = {s: (np.zeros(200), rng.normal(scale=scale * k, size=200))
+             for s, k in (("train", 0.5), ("dev", 1.0))}
+    d = diagnose_regression(preds, n_resamples=200)
+    assert d.decimals == decimals
+    rows = [x for x in str(d).splitlines() if "[" in x and "note:" not in x and "knob" not in x]
+    assert len(rows) == 4  # two rungs, two gaps
+    for row in rows:  # the value and both interval limits
+        numbers = re.findall(r"[+-]?[\d.]+", row.split("  ", 2)[-1])[:3]
+        assert len(numbers) == 3
+        assert all(len(n.partition(".")[2]) == decimals for n in numbers), row
