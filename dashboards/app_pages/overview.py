@@ -7,6 +7,10 @@ from app_pages import _common as common
 
 from mlstrat.tracking import diagnosis_of_run
 
+#: columns of the runs table shown only when asked for -> their words
+MORE_COLUMNS = {"human": "human level", "outcome": "outcome", "metric": "metric",
+                "created": "created (UTC)"}
+
 st.title("Overview")
 proj = common.project()
 path, rev = str(proj.folder), common.revision(proj)
@@ -30,13 +34,32 @@ with st.expander("Diagnosis as text"):
     st.code(str(diagnosis), language=None)
 
 st.subheader("Runs")
-st.caption("Error rates in percent; a regression's rungs in the target's units (the "
-           "metric column). Outcome: what each run's diagnosis decides.")
 summary = common.runs_summary_table(path, rev)
-# the numbers first, the creation time last: on a narrow screen only it may scroll away
-order = [c for c in ("id", "name", "outcome", "problem", "human", "train", "train-dev", "dev",
-                     "test", "metric", "created") if c in summary.columns]
-st.dataframe(summary, hide_index=True, key="runs_table", width="stretch",
-             column_order=order + [c for c in summary.columns if c not in order],
-             column_config={"id": st.column_config.NumberColumn("id", width=40),
+# the numbers and the diagnosis fit a 1024 px screen; the rest on demand
+more = st.pills("Also show", list(MORE_COLUMNS), selection_mode="multi", key="runs_more",
+                format_func=MORE_COLUMNS.get,
+                help="Columns left out by default so that the errors and the diagnosis "
+                     "fit a narrow screen.")
+humans = summary["human"].unique() if "human" in summary.columns else []
+same_human = f" Human level {humans[0]} in every run." if len(humans) == 1 and \
+    humans[0] != "-" and "human" not in more else ""
+st.caption("Error rates in percent; a regression's rungs in the target's units (the "
+           "metric column). Diagnosis: the primary problem, or what the diagnosis decided "
+           "when there is none (in full above, for the chosen run)." + same_human)
+# the diagnosis in short words (the words in brackets are above, for the chosen run)
+diagnosis_words = summary["problem"].where(summary["problem"] != "-", summary["outcome"])
+shown = summary.assign(problem=diagnosis_words.str.split(" (", n=1, regex=False).str[0])
+order = [c for c in ("id", "name", "human", "train", "train-dev", "dev", "test", "problem",
+                     "outcome", "metric", "created") if c in summary.columns
+         and (c not in MORE_COLUMNS or c in more)]
+rate = {"width": 56}
+st.dataframe(shown, hide_index=True, key="runs_table", width="stretch", column_order=order,
+             column_config={"id": st.column_config.NumberColumn("run", width=36),
+                            "name": st.column_config.TextColumn("name", width=140),
+                            "human": st.column_config.TextColumn("human", **rate),
+                            "train": st.column_config.TextColumn("train", **rate),
+                            "train-dev": st.column_config.TextColumn("train-dev", width=66),
+                            "dev": st.column_config.TextColumn("dev", **rate),
+                            "test": st.column_config.TextColumn("test", **rate),
+                            "problem": st.column_config.TextColumn("diagnosis", width=150),
                             "created": st.column_config.TextColumn("created (UTC)")})

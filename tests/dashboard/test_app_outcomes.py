@@ -138,7 +138,51 @@ def test_the_runs_table_shows_every_column_in_words_and_percent(app):
         "2.00%", "3.00%", "15.00%", "16.00%"]
     assert table.loc["bias run", "problem"] == "avoidable bias"
     assert table.loc["only dev", "outcome"] == "not diagnosed (no training error)"
+    # no primary problem: the diagnosis column says what was decided instead of '-'
+    assert table.loc["only dev", "problem"] == "not diagnosed"  # in full when chosen
     assert not table["problem"].str.contains("_").any()
+
+
+def _runs_table_proto(at):
+    frames = [d for d in at.dataframe if "created" in d.value.columns]
+    assert len(frames) == 1
+    return frames[0].proto
+
+
+def test_the_runs_table_shows_the_errors_and_the_diagnosis_first(app):
+    """On a narrow screen (1024 px) the errors and the diagnosis fit: the human level,
+    the outcome, the metric and the creation time are shown only when asked for
+    (checked for width in the real browser: test_browser_first_system.py)."""
+    at = app.run()
+    assert _frame(at, "runs_table")["human"].nunique() > 1
+    assert "in every run" not in texts(at)  # the human levels differ: nothing said
+    proto = _runs_table_proto(at)
+    assert list(proto.column_order) == ["id", "name", "train", "train-dev", "dev", "test",
+                                        "problem"]
+    at.session_state["runs_more"] = ["human", "created"]
+    at.run()
+    assert not at.exception
+    assert list(_runs_table_proto(at).column_order) == [
+        "id", "name", "human", "train", "train-dev", "dev", "test", "problem", "created"]
+
+
+def test_one_human_level_for_every_run_is_said_above_the_table(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.dashboard_project import APP
+
+    proj = mlstrat.open_project(tmp_path / "same_human")
+    for name, dev in (("a", 0.2), ("b", 0.1)):
+        proj.log_run(name, human_error=0.015, errors={"train": 0.05, "dev": dev},
+                     sizes={"train": 1000, "dev": 500})
+    proj.close()
+    monkeypatch.setenv("MLSTRAT_PROJECT", str(tmp_path / "same_human"))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert "Human level 1.50% in every run." in texts(at)
+    at.session_state["runs_more"] = ["human"]
+    at.run()
+    assert "in every run" not in texts(at)  # the column says it
 
 
 # --------------------------------------------------------------------- compare
