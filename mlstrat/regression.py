@@ -34,6 +34,7 @@ from scipy import stats as _sps
 
 from mlstrat.diagnosis import (
     GAPS,
+    RUNG_LABELS,
     RUNGS,
     Diagnosis,
     Gap,
@@ -46,7 +47,7 @@ from mlstrat.diagnosis import (
     _surpassed,
     _tested_bounds,
 )
-from mlstrat.stats import z_value
+from mlstrat.stats import expanded_level, z_value
 
 __all__ = ["diagnose_regression", "REGRESSION_METRICS"]
 
@@ -57,6 +58,9 @@ REGRESSION_METRICS = {
 }
 
 _MAX_CELLS = 4_000_000  # resample matrix entries held at once
+#: fewest examples in a set for a bootstrap interval: below it a set has too few
+#: distinct resamples (2 examples: 3), and its gaps are too small to tell
+MIN_BOOTSTRAP_N = 10
 
 
 class _Boot:
@@ -102,21 +106,50 @@ def _expansion(n: int, confidence: float) -> float:
 def _rung_interval(b: _Boot, confidence: float, shift: float = 0.0, *, with_p: bool = True
                    ) -> tuple[float, float, float]:
     """Studentised (bootstrap-t) interval of the metric minus ``shift``, widened for
-    small sets, and its two-sided p-value for 0; coverage in ``regression_calibration``."""
-    a = (1 - confidence) / 2
-    t = (b.reps - b.value) / np.maximum(b.rep_se, 1e-300)
-    k = _expansion(b.n, confidence)
-    q_lo, q_hi = np.quantile(t, [a, 1 - a])
+    small sets, joined with the expanded percentile interval, and the two-sided
+    p-value of the test the joined interval inverts (the larger of the two).
+
+    The percentile interval bounds the studentised one when many resamples are
+    degenerate (a set whose errors are mostly equal, e.g. one outlier among
+    zeros: the resamples without it have no spread, so no t). Coverage in
+    ``regression_calibration``."""
     est = b.value - shift
     if b.se <= 0:
         return float(est), float(est), 1.0 if est == 0 else 0.0
-    low, high = est - k * q_hi * b.se, est - k * q_lo * b.se
+    level = expanded_level(confidence, b.n)
+    tail = (1 - level) / 2
+    q = np.quantile(b.reps, [tail, 1 - tail])
+    low, high = float(q[0]) - shift, float(q[1]) - shift
+    spread = b.rep_se > 0
+    t = (b.reps[spread] - b.value) / b.rep_se[spread]
+    k = _expansion(b.n, confidence)
+    if t.size >= 20:
+        a = (1 - confidence) / 2
+        q_lo, q_hi = np.quantile(t, [a, 1 - a])
+        low, high = min(low, est - k * q_hi * b.se), max(high, est - k * q_lo * b.se)
     if not with_p:
         return float(low), float(high), float("nan")
-    t_obs = est / (k * b.se)  # the interval excludes `shift` iff t_obs is outside T's quantiles
-    tail = min(np.mean(t >= t_obs), np.mean(t <= t_obs))
-    pvalue = min(1.0, 2 * (tail * t.size + 1) / (t.size + 1))
-    return float(low), float(high), float(pvalue)
+    return float(low), float(high), max(_percentile_p(b.reps - shift, b.n),
+                                        _t_p(t, est / (k * b.se)))
+
+
+def _t_p(t: np.ndarray, t_obs: float) -> float:
+    """Two-sided p-value of the studentised test: t_obs outside T's quantiles."""
+    if t.size < 20:
+        return 0.0
+    tail = float(min(np.mean(t >= t_obs), np.mean(t <= t_obs)))
+    return min(1.0, 2 * (tail * t.size + 1) / (t.size + 1))
+
+
+def _percentile_p(reps: np.ndarray, n: int) -> float:
+    """Two-sided p-value of the expanded percentile test that the value is 0: the
+    level at which the interval's tail reaches 0, mapped back through ``expanded_level``."""
+    b = reps.size
+    tail = min((np.sum(reps <= 0) + 1) / (b + 1), (np.sum(reps >= 0) + 1) / (b + 1))
+    if n < 2 or tail >= 0.5:
+        return 1.0
+    c = math.sqrt(n / (n - 1))
+    return float(min(1.0, 2 * _sps.t.sf(_sps.norm.isf(tail) / c, n - 1)))
 
 
 def _gap_interval(a: _Boot, b: _Boot, confidence: float) -> tuple[float, float, float]:
@@ -189,6 +222,7 @@ def _gap(name: str, rungs: dict[str, Rung], boots: dict[str, _Boot],
         return None
     if upper not in rungs or (lower not in rungs and lower != "human"):
         return None
+    small = [s for s in (upper, lower) if s in boots and boots[s].n < MIN_BOOTSTRAP_N]
     if name == "avoidable_bias":
         fixed = 0.0 if human is None else human
         label = label if human is not None else "avoidable bias or Bayes error"
@@ -201,7 +235,10 @@ def _gap(name: str, rungs: dict[str, Rung], boots: dict[str, _Boot],
         low, high, pvalue = _gap_interval(boots[lower], boots[upper], confidence)
         se = float(np.hypot(boots[upper].se, boots[lower].se))
         test = "MOVER test on the two rungs' bootstrap intervals"
+    if small:
+        low = high = pvalue = None  # type: ignore[assignment]
     gap = Gap(name, label, upper, lower, value, low, high, pvalue=pvalue, test=test)
+    gap._small = small  # type: ignore[attr-defined]
     gap.negligible = 0.1 * max(abs(rungs[upper].rate), abs(rungs.get(lower, Rung("", 0.0)).rate))
     gap.negligible = gap.negligible or 1e-12
     gap._se = se  # type: ignore[attr-defined]
@@ -281,19 +318,31 @@ def diagnose_regression(predictions, y_var: float | None = None,
         if s in errs:
             boots[s] = _Boot(errs[s], metric, int(n_resamples), rng)
             lo, hi, _ = _rung_interval(boots[s], confidence)
-            rungs[s] = Rung(s, fn(errs[s]), int(errs[s].size), max(lo, 0.0), hi)
+            if errs[s].size < MIN_BOOTSTRAP_N:
+                rungs[s] = Rung(s, fn(errs[s]), int(errs[s].size), None, None)
+            else:
+                rungs[s] = Rung(s, fn(errs[s]), int(errs[s].size), max(lo, 0.0), hi)
     gaps = [g for g in (_gap(n, rungs, boots, human_value, confidence) for n in GAPS)
             if g is not None]
     _decide(gaps, rungs, confidence, power, negligible)
+    small = {g.name: g.__dict__.pop("_small") for g in gaps}
     for g in gaps:
         g.__dict__.pop("_se", None)
+        if small[g.name]:
+            g.verdict, g.size_to_tell, g.enlarge = ("too_small_to_tell", MIN_BOOTSTRAP_N,
+                                                    small[g.name])
     rates = {s: (rungs[s].rate if s in rungs else None) for s in RUNGS[1:]}
     d = Diagnosis(rates, {s: int(e.size) for s, e in errs.items()}, levels, source,
                   float(confidence), float(comparable), rungs=list(rungs.values()), gaps=gaps,
                   power=float(power), metric=label,
                   split_metrics={s: _split_metrics(truths.get(s), errs[s], y_var) for s in errs})
     for g in gaps:
-        _annotate(g, d)
+        if not small[g.name]:
+            _annotate(g, d)
+        else:
+            sets = " and ".join(RUNG_LABELS[s] for s in small[g.name])
+            g.note = (f"fewer than {MIN_BOOTSTRAP_N} examples in {sets}: too few for a "
+                      f"bootstrap interval; measure at least {MIN_BOOTSTRAP_N}")
     d = _conclude(d, _surpassed(d))
     d.notes.append(f"Regression: each rung is the split's {label} in the target's units, "
                    f"with {n_resamples:,}-resample studentised bootstrap intervals widened "

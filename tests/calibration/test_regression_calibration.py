@@ -64,3 +64,23 @@ def test_rung_interval_holds_the_chi_square_truth_for_normal_errors():
     width = hi - lo
     assert abs(r.low - lo) < 0.15 * width
     assert abs(r.high - hi) < 0.15 * width
+
+
+def test_tiny_sets_get_no_verdict_from_a_bootstrap():
+    # Two examples per set have three distinct resamples: no interval, no "real".
+    d = diagnose_regression({"train": (np.zeros(2), np.array([0.0, 1.0])),
+                             "dev": (np.zeros(2), np.array([1.0, 2.0]))}, n_resamples=300)
+    assert all(r.low is None and r.high is None for r in d.rungs)
+    assert all(g.verdict == "too_small_to_tell" and g.size_to_tell == 10 for g in d.gaps)
+    assert d.status == "not_enough_evidence" and "fewer than 10 examples" in str(d)
+
+
+def test_one_outlier_among_zeros_gets_a_finite_interval():
+    # Resamples without the outlier have no spread (no t): the percentile interval
+    # bounds the studentised one instead of an infinite limit.
+    e = np.r_[np.zeros(29), 100.0]
+    d = diagnose_regression({"train": (np.zeros(30), e),
+                             "dev": (np.zeros(30), np.full(30, 0.1))}, n_resamples=500)
+    train = d.rungs[0]
+    assert 0 <= train.low <= train.rate <= train.high < 100
+    assert d.gap("avoidable_bias").verdict != "real"  # one error never decides a verdict
