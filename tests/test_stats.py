@@ -255,3 +255,14 @@ def test_paired_rmse_difference_values_and_checks():
         paired_rmse_difference(y, a[:-1], b)
     with pytest.raises(ValueError, match="at least 3 examples"):
         paired_rmse_difference(y[:2], a[:2], b[:2])
+
+
+def test_paired_rmse_difference_stays_finite_when_models_differ_on_one_row():
+    # Resamples without that row have no spread: the interval must stay finite,
+    # and one row never makes a difference "real".
+    y, a = np.zeros(50), np.zeros(50)
+    b = a.copy()
+    b[0] = 3.0
+    r = paired_rmse_difference(y, a, b)
+    assert r.difference == pytest.approx(3.0 / np.sqrt(50))
+    assert r.low <= 0 and np.isfinite(r.high) and r.high < 3.0
