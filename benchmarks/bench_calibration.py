@@ -22,6 +22,7 @@ from mlstrat.calibration import (
     paired_calibration,
     paired_rmse_calibration,
     regression_calibration,
+    size_calibration,
     weighted_calibration,
 )
 
@@ -31,7 +32,7 @@ def _show(title: str, frame: pd.DataFrame, seconds: float) -> None:
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
-SECTIONS = ("ladders", "weighted", "paired", "regression", "paired_rmse", "curves",
+SECTIONS = ("ladders", "weighted", "paired", "regression", "paired_rmse", "sizes", "curves",
             "adversarial")
 
 
@@ -62,6 +63,8 @@ def main() -> None:
                            metrics=("rmse", "mae"))),
         "paired_rmse": ("Paired RMSE difference of two regression runs: coverage",
                         lambda: paired_rmse_calibration(n_sims=max(50, n // 2), random_state=0)),
+        "sizes": ("Enlarge to the size the report names: power delivered (promised 80%)",
+                  lambda: size_calibration(n_sims=max(20, n // 20), random_state=0)),
         "curves": ("Learning curves: data-needed interval",
                    lambda: curve_calibration(n_sims=curve_sims, random_state=0)),
         "adversarial": ("Adversarial validation: level and power",

@@ -574,18 +574,20 @@ def _tested_bounds(g: Gap) -> tuple[float, float, float]:
 
 
 def _tell_size(gap: Gap, by_name: dict[str, Rung], alpha: float, power: float) -> None:
-    """Examples per set that would detect the gap (80% power after Holm's worst step)."""
+    """Examples per set that would detect the gap (80% power after Holm's worst step,
+    for the exact tests the ladder runs: continuity-corrected; ``size_calibration``)."""
     up, lo = by_name[gap.upper], by_name.get(gap.lower)
     delta = min(max(abs(gap.value), gap.negligible or 0.001), 1.0)
     if lo is None or _size(lo) is None:
         fixed = 0.0 if lo is None else lo.rate
         gap.size_to_tell = size_to_detect(up.rate, delta, power=power, confidence=1 - alpha,
-                                          fixed=fixed)
+                                          fixed=fixed, continuity=True)
         sets = [up]
     else:
         small, large = sorted((up, lo), key=lambda r: _size(r) or 0)
         gap.size_to_tell = size_to_detect((up.rate + lo.rate) / 2, delta, power=power,
-                                          confidence=1 - alpha, n_other=_size(large))
+                                          confidence=1 - alpha, n_other=_size(large),
+                                          continuity=True)
         sets = [small] if (_size(large) or 0) >= gap.size_to_tell else [up, lo]
     gap.enlarge = [r.name for r in sets if (_size(r) or 0) < gap.size_to_tell]
 

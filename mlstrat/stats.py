@@ -282,7 +282,8 @@ def holm(pvalues, alpha: float = 0.05):
 
 
 def size_to_detect(p, delta, *, power: float = 0.8, confidence: float = 0.95,
-                   fixed: float | None = None, n_other: float | None = None) -> int:
+                   fixed: float | None = None, n_other: float | None = None,
+                   continuity: bool = False) -> int:
     """Examples per set for a two-sided test to detect a gap ``delta`` with ``power``.
 
     Two sets of equal size around the rate ``p`` (rates ``p - delta/2`` and
@@ -304,6 +305,8 @@ def size_to_detect(p, delta, *, power: float = 0.8, confidence: float = 0.95,
     True
     >>> size_to_detect(0.05, 0.01, n_other=100_000) < 7456
     True
+    >>> size_to_detect(0.05, 0.01, continuity=True)
+    7654
     """
     _check_confidence(confidence)
     if not (0 < power < 1):
@@ -317,17 +320,26 @@ def size_to_detect(p, delta, *, power: float = 0.8, confidence: float = 0.95,
         p0 = min(max(float(fixed), 0.0), 1.0 - delta)
         p1 = p0 + delta
         n = (za * math.sqrt(p0 * (1 - p0)) + zb * math.sqrt(p1 * (1 - p1))) ** 2 / delta**2
+        if continuity:
+            n = _fleiss(n, delta, 2.0)
         return int(math.ceil(max(n, floor) - 1e-9))
     p1 = min(max(float(p) - delta / 2, 0.0), 1.0 - delta)
     p2 = p1 + delta
     pbar = (p1 + p2) / 2
     n = (za * math.sqrt(2 * pbar * (1 - pbar))
          + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / delta**2
+    factor = _fleiss(n, delta, 4.0) / n if continuity else 1.0
+    n *= factor
     if n_other is not None and n_other > n:
         budget = (delta / (za + zb)) ** 2 - pbar * (1 - pbar) / n_other
         if budget > 0:
-            n = min(n, pbar * (1 - pbar) / budget)
+            n = min(n, factor * pbar * (1 - pbar) / budget)
     return int(math.ceil(max(n, 2 * floor) - 1e-9))
+
+
+def _fleiss(n: float, delta: float, c: float) -> float:
+    """Fleiss' continuity correction of a normal-approximation sample size."""
+    return n / 4 * (1 + math.sqrt(1 + c / (n * delta))) ** 2
 
 
 def kish_effective_size(weights) -> float:

@@ -215,3 +215,15 @@ def test_null_ladders_rarely_raise_false_alarms():
     power = frame[frame["scenario"] == "power"]["power"].item()
     right = frame[frame["scenario"] == "dominant"]["primary_right"].item()
     assert power >= 0.95 and right >= 0.9
+
+
+def test_continuity_corrected_size_gives_80_percent_power_to_the_exact_test():
+    # The ladder tests with Fisher / Yates: the corrected size (Fleiss) is the one
+    # that delivers 80% at Holm's first step of a four-gap ladder.
+    rng = np.random.default_rng(1)
+    p, delta, alpha = 0.10, 0.03, 0.05 / 4
+    n = size_to_detect(p + delta / 2, delta, confidence=1 - alpha, continuity=True)
+    assert n > size_to_detect(p + delta / 2, delta, confidence=1 - alpha)
+    k1, k2 = rng.binomial(n, p, 1500), rng.binomial(n, p + delta, 1500)
+    power = np.mean([two_rate_pvalue(a, n, b, n) < alpha for a, b in zip(k1, k2, strict=True)])
+    assert 0.765 < power < 0.85

@@ -16,6 +16,7 @@ from mlstrat.calibration._ladder import (
     paired_calibration,
     paired_rmse_calibration,
     regression_calibration,
+    size_calibration,
     weighted_calibration,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "paired_calibration",
     "paired_rmse_calibration",
     "regression_calibration",
+    "size_calibration",
     "weighted_calibration",
 ]
