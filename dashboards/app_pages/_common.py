@@ -181,9 +181,26 @@ def pct(x: Any, digits: int = 2) -> str:
 
 
 def pct_columns(frame: pd.DataFrame, columns) -> dict:
-    """column_config showing rates in ``columns`` as percentages."""
-    return {c: st.column_config.NumberColumn(c, format="percent")
+    """column_config showing rates in ``columns`` as percentages (headers in words)."""
+    return {c: st.column_config.NumberColumn(header(c), format="percent")
             for c in columns if c in frame.columns}
+
+
+#: a library column name -> its header on the page, when replacing '_' is not enough
+HEADERS = {"builtin": "built in", "p_given": "P(given)", "p_suggested": "P(suggested)",
+           "in_sample": "in review sample", "n": "examples"}
+
+
+def header(name: str) -> str:
+    """A library column as a header: 'share_low' -> 'share low', 'p_given' -> 'P(given)'."""
+    return HEADERS.get(str(name), str(name).replace("_", " "))
+
+
+def headers(frame: pd.DataFrame, config: dict | None = None) -> dict:
+    """``config`` plus a header in words for every other column named in snake_case."""
+    out = {c: st.column_config.Column(header(c)) for c in frame.columns
+           if header(c) != str(c)}
+    return {**out, **(config or {})}
 
 
 #: status of a diagnosis -> the Streamlit call that shows its headline (never a red error:

@@ -60,6 +60,13 @@ def _mislabels(path: str, sid: int):
         return None, str(exc)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _features(path: str, sid: int) -> pd.DataFrame:
+    """The stored features of the sampled examples, one row per example id."""
+    feats = Session(common._open(path), sid).features(sampled_only=True)
+    return feats.set_axis(feats.index.astype(str))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _thumbnails(path: str, sid: int, ids: tuple[str, ...]) -> list[str | None]:
     session = Session(common._open(path), sid)
@@ -211,6 +218,20 @@ c2.metric("Sampled for review", f"{len(table):,}")
 tagged = table[categories].any(axis=1) | (table["note"].astype(str) != "")
 c3.metric("Reviewed (a tag or a note)", f"{int(tagged.sum()):,} of {len(table):,}")
 
+def _show_features(path: str, sid: int, example_id: str) -> None:
+    """A tabular example: its stored features (the columns the session kept), one per
+    row; a caption when the session stored none."""
+    feats = _features(path, sid)
+    if example_id not in feats.index or feats.loc[example_id].isna().all():
+        st.caption("No payload or features stored for this example.")
+        return
+    row = feats.loc[example_id].dropna()
+    st.dataframe(pd.DataFrame({"feature": row.index.astype(str),
+                               "value": row.astype(str).to_numpy()}),
+                 hide_index=True, key=f"example_features_{sid}", width="stretch")
+    st.caption(f"The {len(row)} feature(s) stored with the session for this example.")
+
+
 tag_tab, summary_tab, assist_tab, sheet_tab = st.tabs(
     ["Tag", "Summary", "Slices and mislabels", "Export / import"])
 
@@ -247,11 +268,11 @@ with tag_tab:
             st.image(common.display_image(item, size=160), caption=shown_id)
         elif item:
             st.text(str(item)[:5000])
-        else:
-            st.caption("No payload stored for this session.")
         if shown_id:
             row = rows.loc[rows["id"].astype(str) == shown_id].iloc[0]
             st.markdown(f"label **{row['y_true']}**, predicted **{row['y_pred']}**")
+        if shown_id and (item is None or (isinstance(item, str) and not item)):
+            _show_features(path, sid, shown_id)
     with right:
         with st.form("add_category", clear_on_submit=True):
             new_name = st.text_input("New category (e.g. blurry, dog, great cat)",
@@ -286,9 +307,9 @@ with summary_tab:
     st.altair_chart(summary.chart(), key="ceilings_chart")
     frame = summary.to_frame()
     st.dataframe(frame, hide_index=True, key="summary_table",
-                 column_config=common.pct_columns(frame, [
+                 column_config=common.headers(frame, common.pct_columns(frame, [
                      "share", "share_low", "share_high", "ceiling", "ceiling_low",
-                     "ceiling_high"]))
+                     "ceiling_high"])))
     labels_verdict = summary.labels
     if labels_verdict:
         st.markdown(f"**Fix the labels?** {labels_verdict['verdict']}: "
@@ -308,9 +329,12 @@ with assist_tab:
         if not slices.to_frame().empty:
             # slice rules in full: Vega cuts axis labels at 180 px by default
             st.altair_chart(slices.chart().configure_axis(labelLimit=0), key="slices_chart")
-            st.dataframe(slices.to_frame(), hide_index=True, key="slices_table",
-                         column_config={"rule": st.column_config.TextColumn(
-                             "rule", width="large")})
+            top = slices.to_frame()
+            st.dataframe(top, hide_index=True, key="slices_table",
+                         column_config=common.headers(top, {
+                             **common.pct_columns(top, ["error_rate", "rate_low", "rate_high",
+                                                        "share_of_errors"]),
+                             "rule": st.column_config.TextColumn("rule", width="large")}))
             with st.expander("Slices as text (every rule in full)"):
                 st.code(str(slices), language=None, wrap_lines=True)
     mislabels, why = _mislabels(path, sid)
@@ -321,7 +345,9 @@ with assist_tab:
         st.caption(str(mislabels).splitlines()[0])
         if not mislabels.to_frame().empty:
             st.altair_chart(mislabels.chart(), key="mislabels_chart")
-        st.dataframe(mislabels.to_frame(), hide_index=True, key="mislabels_table")
+        candidates = mislabels.to_frame()
+        st.dataframe(candidates, hide_index=True, key="mislabels_table",
+                     column_config=common.headers(candidates))
 
 # ----------------------------------------------------------------- sheets
 with sheet_tab:

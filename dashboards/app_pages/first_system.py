@@ -240,8 +240,8 @@ def _show_result(result, open_folder: Path, summary=None, beside=None) -> None:
         top = result.slices.to_frame().head(5)
         if not top.empty:
             st.dataframe(top, hide_index=True, key="fs_slices",
-                         column_config=common.pct_columns(
-                             top, ["error_rate", "rate_low", "rate_high", "share_of_errors"]))
+                         column_config=common.headers(top, common.pct_columns(
+                             top, ["error_rate", "rate_low", "rate_high", "share_of_errors"])))
     if result.session is not None and is_open:
         st.page_link("app_pages/error_analysis.py", icon=":material/fact_check:",
                      label=f"Review the dev errors: session #{result.session.id} on the "

@@ -363,6 +363,54 @@ def test_error_page_shows_summary_and_exports(app, small_project):
     assert labels == ["Download XLSX", "Download CSV"]
 
 
+def _headers(element) -> dict[str, str]:
+    """A dataframe's column -> the header the page gives it (its column_config)."""
+    import json
+
+    config = json.loads(element.proto.columns or "{}")
+    return {k.removeprefix("col:name:") if k.startswith("col:") else k: v.get("label", k)
+            for k, v in config.items()}
+
+
+def test_the_error_summary_headers_are_words(app, small_project):
+    session = _session(small_project)
+    session.tag(session.sample_ids()[0], "blurry")
+    at = app.run()
+    at.switch_page("app_pages/error_analysis.py").run()
+    assert not at.exception
+    summary = next(d for d in at.dataframe if "ceiling_high" in d.value.columns)
+    shown = _headers(summary)
+    assert shown["share_low"] == "share low" and shown["ceiling_high"] == "ceiling high"
+    assert shown["builtin"] == "built in"
+    assert not [c for c in summary.value.columns if "_" in c and "_" in shown.get(c, c)]
+
+
+def test_a_tabular_example_shows_its_features(app, small_project):
+    """A session of table rows (no image, no text): 'Look at an example' lists the
+    features stored for the chosen example, in its order."""
+    from mlstrat.errors import new_session
+
+    proj = mlstrat.open_project(small_project)
+    run_id = int(proj.runs().set_index("name").loc["mismatch run", "id"])
+    preds = proj.run_predictions(run_id, "dev")
+    ids = preds["id"].astype(str).tolist() if "id" in preds.columns else \
+        [str(i) for i in range(len(preds))]
+    feats = pd.DataFrame({"id": ids, "mean radius": np.arange(len(ids)) + 0.5,
+                          "site": ["left" if i % 2 else "right" for i in range(len(ids))]})
+    tabular = new_session(proj, run_id, name="rows", n=20, features=feats)
+    proj.close()
+    at = app.run()
+    at.session_state["error_session"] = int(tabular.id)
+    at.switch_page("app_pages/error_analysis.py").run()
+    assert not at.exception
+    shown = at.selectbox(key=f"example_{int(tabular.id)}").value
+    table = next(d.value for d in at.dataframe if list(d.value.columns) == ["feature", "value"])
+    expected = feats.set_index("id").loc[shown]
+    assert table["feature"].tolist() == ["mean radius", "site"]
+    assert table["value"].tolist() == [str(expected["mean radius"]), expected["site"]]
+    assert "The 2 feature(s) stored with the session for this example." in texts(at)
+
+
 def test_export_opens_as_xlsx_and_a_tagged_sheet_imports_back(app, small_project, tmp_path):
     import openpyxl
 
