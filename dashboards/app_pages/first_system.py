@@ -303,12 +303,23 @@ def _models_frame(result) -> pd.DataFrame:
             rung = _rung(d, split)
             value = rung.rate if rung is not None else m.errors.get(split)
             row[common.RUNG_LABELS[split]] = "-" if value is None else d.format_value(value)
-        row[f"dev {result.metric}"] = f"{m.score:.4g}"
-        row["outcome"] = d.problem if d.status == "problem" else common.STATUSES[d.status]
+        if result.metric != "error":  # the dev error rate is already the dev column
+            row[f"dev {_metric_words(result.metric)}"] = f"{m.score:.4g}"
+        outcome = d.problem if d.status == "problem" else common.STATUSES[d.status]
+        row["outcome"] = outcome.split(" (", 1)[0]  # in full in the diagnosis below
         row["epochs"] = m.epochs or None  # a number, or empty (no epochs: not a network)
         row["seconds"] = round(m.seconds, 1)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: a metric's name in the library -> its words on the page
+METRIC_WORDS = {"mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "f1": "F1"}
+
+
+def _metric_words(metric: str) -> str:
+    """'mse' -> 'MSE', 'false_positive_rate' -> 'false positive rate'."""
+    return METRIC_WORDS.get(metric, metric.replace("_", " "))
 
 
 def _comparison_frame(comparison) -> pd.DataFrame:

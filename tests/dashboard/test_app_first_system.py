@@ -244,6 +244,8 @@ def test_one_split_can_be_asked_for(first_page, built):
     table = next(d.value for d in at.dataframe if "chosen on dev" in d.value.columns)
     assert table["dev"].str.endswith("%").all() and "outcome" in table.columns
     assert not table["outcome"].str.contains("_").any()
+    # the dev error rate is the dev column: no second column repeating it as a fraction
+    assert result.metric == "error" and not [c for c in table.columns if "dev error" in c]
 
 
 def test_a_role_override_reaches_the_runs(first_page, built):
@@ -487,6 +489,11 @@ def test_a_regression_is_shown_in_the_target_units(first_page, empty_project):
     best = table[table["chosen on dev"] == "yes"].iloc[0]
     assert best["dev"] == d.format_value(d.rates["dev"]) and not best["dev"].endswith("%")
     assert not table["outcome"].str.contains("_").any()
+    # chosen on the dev MSE, named in capitals: the square of the dev RMSE column
+    assert result.metric == "mse" and "dev MSE" in table.columns
+    assert float(best["dev MSE"]) == pytest.approx(d.rates["dev"] ** 2, rel=1e-3)
+    if d.status == "problem":  # in short words; in full in the diagnosis below
+        assert best["outcome"] == d.problem.split(" (")[0] and "(" not in best["outcome"]
     info = next(i.value for i in at.info if "Early stopping" in i.value)
     assert f"dev RMSE {d.format_value(d.rates['dev'])} is biased low" in info
     gaps = next(t.value for t in at.dataframe if "to tell" in t.value.columns)
