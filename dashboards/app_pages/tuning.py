@@ -132,9 +132,12 @@ st.caption(why)
 edited = st.data_editor(
     default, num_rows="dynamic", hide_index=True, key=f"constraints_{name}",
     column_config={
-        "metric": st.column_config.SelectboxColumn("metric", options=metrics, required=True),
+        "metric": st.column_config.SelectboxColumn("metric", options=metrics, required=True,
+                                                   format_func=words),
         "op": st.column_config.SelectboxColumn("op", options=list(OPERATORS), required=True),
-        "threshold": st.column_config.NumberColumn("threshold", required=True, format="%g"),
+        # '%g' alone prints every digit in the grid ('0.0015675066606490873')
+        "threshold": st.column_config.NumberColumn("threshold", required=True,
+                                                   format="%.6g"),
     })
 satisfice = common.constraints_from_table(edited)
 try:

@@ -625,6 +625,10 @@ def test_tuning_default_threshold_excludes_no_trial_when_none_is_stored(app, sma
     n = len(result.candidates())
     assert any(f"best of {n} of {n} candidates" in s.value for s in at.success)
     assert "median would exclude half" in texts(at)
+    # the grid shows the threshold to 6 significant digits, not every digit of a float
+    config = json.loads(at.data_editor(key=f"constraints_{STUDY}").proto.columns)
+    threshold = next(v for k, v in config.items() if k.endswith("threshold"))
+    assert threshold["type_config"]["format"] == "%.6g"
 
 
 def test_tuning_starts_from_the_studys_stored_constraint(app, small_project):
