@@ -68,6 +68,24 @@ if not comparison.matched and not comparison.rungs:  # refused: made from differ
     st.stop()
 
 # ----------------------------------------------------------------- the paired test
+def _rates_differ(comparison, split: str) -> str:
+    """Why the paired test's error rates may not be the ladder's (below): the test
+    counts each stored prediction once, while a K-fold rung averages the repeats."""
+    rung = next((r for r in comparison.rungs if r.get("name") == split), None)
+    if comparison.task != "classification" or rung is None:
+        return ""
+    t = comparison.test
+    off = [f"{side} {common.pct(t[f'error_{side.lower()}'])} here, "
+           f"{common.pct(rung[side.lower()])} in its ladder"
+           for side in ("A", "B") if rung[side.lower()] is not None
+           and abs(t[f"error_{side.lower()}"] - rung[side.lower()]) > 5e-5]
+    if not off:
+        return ""
+    return (f"The {split} error of " + "; ".join(off) + ": the paired test counts the "
+            "stored predictions (one per example), while a ladder's rung from repeated "
+            "K-fold averages each example's error over the repeats.")
+
+
 st.subheader(f"Paired test on the {split} set")
 if comparison.matched:
     t = comparison.test
@@ -93,6 +111,9 @@ if comparison.matched:
     (st.success if comparison.verdict == "better" else
      st.error if comparison.verdict == "worse" else st.info)(f"Verdict: {verdict}.")
     st.markdown(comparison.message)
+    differs = _rates_differ(comparison, split)
+    if differs:
+        st.caption(differs)
 else:  # a run without stored predictions, or dev sets that differ
     st.warning(f"No paired test: {comparison.message}")
 

@@ -225,6 +225,25 @@ def test_compare_shows_a_falling_error_down_and_green(app, small_project):
     for spec in ladders:
         assert all(panel["width"] <= 320 for panel in spec["vconcat"])
         assert spec["config"]["legend"]["orient"] == "bottom"
+    # the stored rates are those of the predictions: nothing to explain
+    assert not [c for c in at.caption if "paired test counts" in c.value]
+
+
+def test_compare_says_why_the_paired_error_is_not_the_ladders(app, small_project):
+    """A K-fold rung averages each example's error over the repeats; the paired test
+    counts the stored predictions: when the two differ, the page says which and why."""
+    proj = mlstrat.open_project(small_project)
+    y = np.r_[np.zeros(150, int), np.ones(150, int)]
+    ids = [f"x{i}" for i in range(300)]
+    _rates_run(proj, "A (k-fold mean)", 0.15, ids, y, np.arange(47))   # predictions: 15.67%
+    _rates_run(proj, "B", 20 / 300, ids, y, np.arange(20))
+    at = app.run()
+    at.switch_page(COMPARE).run()
+    assert not at.exception and not errors(at), errors(at)
+    note = [c.value for c in at.caption if "paired test counts" in c.value]
+    assert note == ["The dev error of A 15.67% here, 15.00% in its ladder: the paired test "
+                    "counts the stored predictions (one per example), while a ladder's rung "
+                    "from repeated K-fold averages each example's error over the repeats."]
 
 
 # --------------------------------------------------------------------- training
