@@ -40,18 +40,22 @@ more = st.pills("Also show", list(MORE_COLUMNS), selection_mode="multi", key="ru
                 format_func=MORE_COLUMNS.get,
                 help="Columns left out by default so that the errors and the diagnosis "
                      "fit a narrow screen.")
+# a rung no run has (e.g. train-dev without a domain column) leaves room for the names
+empty = [c for c in ("train-dev", "test") if not summary.empty and c in summary.columns
+         and (summary[c] == "-").all()]
 humans = summary["human"].unique() if "human" in summary.columns else []
 same_human = f" Human level {humans[0]} in every run." if len(humans) == 1 and \
     humans[0] != "-" and "human" not in more else ""
 st.caption("Error rates in percent; a regression's rungs in the target's units (the "
            "metric column). Diagnosis: the primary problem, or what the diagnosis decided "
-           "when there is none (in full above, for the chosen run)." + same_human)
+           "when there is none (in full above, for the chosen run)." + same_human
+           + "".join(f" No run has a {c} error." for c in empty))
 # the diagnosis in short words (the words in brackets are above, for the chosen run)
 diagnosis_words = summary["problem"].where(summary["problem"] != "-", summary["outcome"])
 shown = summary.assign(problem=diagnosis_words.str.split(" (", n=1, regex=False).str[0])
 order = [c for c in ("id", "name", "human", "train", "train-dev", "dev", "test", "problem",
                      "outcome", "metric", "created") if c in summary.columns
-         and (c not in MORE_COLUMNS or c in more)]
+         and (c not in MORE_COLUMNS or c in more) and c not in empty]
 rate = {"width": 56}
 st.dataframe(shown, hide_index=True, key="runs_table", width="stretch", column_order=order,
              column_config={"id": st.column_config.NumberColumn("run", width=36),

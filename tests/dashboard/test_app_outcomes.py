@@ -183,6 +183,11 @@ def test_one_human_level_for_every_run_is_said_above_the_table(tmp_path, monkeyp
     at.session_state["runs_more"] = ["human"]
     at.run()
     assert "in every run" not in texts(at)  # the column says it
+    # no run has a train-dev or a test error: no empty columns, said in words
+    frames = [d for d in at.dataframe if "created" in d.value.columns]
+    assert list(frames[0].proto.column_order) == ["id", "name", "human", "train", "dev",
+                                                  "problem"]
+    assert "No run has a train-dev error. No run has a test error." in texts(at)
 
 
 # --------------------------------------------------------------------- compare
