@@ -59,7 +59,9 @@ order = [c for c in ("id", "name", "human", "train", "train-dev", "dev", "test",
 rate = {"width": 56}
 st.dataframe(shown, hide_index=True, key="runs_table", width="stretch", column_order=order,
              column_config={"id": st.column_config.NumberColumn("run", width=36),
-                            "name": st.column_config.TextColumn("name", width=140),
+                            # the room of a rung left out goes to the names
+                            "name": st.column_config.TextColumn(
+                                "name", width=140 + 60 * len(empty)),
                             "human": st.column_config.TextColumn("human", **rate),
                             "train": st.column_config.TextColumn("train", **rate),
                             "train-dev": st.column_config.TextColumn("train-dev", width=66),

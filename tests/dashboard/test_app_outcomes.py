@@ -188,6 +188,9 @@ def test_one_human_level_for_every_run_is_said_above_the_table(tmp_path, monkeyp
     assert list(frames[0].proto.column_order) == ["id", "name", "human", "train", "dev",
                                                   "problem"]
     assert "No run has a train-dev error. No run has a test error." in texts(at)
+    config = json.loads(frames[0].proto.columns)
+    name = next(v for k, v in config.items() if k.endswith("name"))
+    assert name["width"] == 140 + 2 * 60  # their room goes to the names
 
 
 # --------------------------------------------------------------------- compare
