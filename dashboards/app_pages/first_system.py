@@ -262,9 +262,32 @@ def _show_result(result, open_folder: Path, summary=None, beside=None) -> None:
     if result.notes:
         with st.expander("Notes"):
             for note in result.notes:
-                st.markdown(f"- {note}")
+                st.markdown(f"- {_page_words(note)}")
     with st.expander("Report as text"):
         st.code(str(result), language=None)
+
+
+#: the library's words for the command line and the API -> the form's words on this page
+PAGE_WORDS = (
+    ("(resampling='split')", "(Rungs measured by: one split)"),
+    ("(train_dev=True)", "(Train-dev set: yes)"),
+    ("(train_dev=False)", "(Train-dev set: no)"),
+    ("give --domain COLUMN=VALUE, or train_dev=True, to carve one",
+     "choose a domain column, or Train-dev set: yes, to carve one"),
+    ("No --human-error given", "No human-level error given"),
+    ("--human-error", "the human-level error"),
+    ("no --domain", "no domain column"),
+    ("without --domain", "without a domain column"),
+    ("--domain ", "domain column "),
+)
+
+
+def _page_words(text: str) -> str:
+    """A reason or note of the library with the form's words instead of the command
+    line's ('no --domain' -> 'no domain column')."""
+    for said, shown in PAGE_WORDS:
+        text = text.replace(said, shown)
+    return text
 
 
 #: severity of a check -> how it is shown (problems first)
@@ -286,7 +309,7 @@ def _show_checks(result) -> None:
     td = result.train_dev
     if td:
         what = "Train-dev set" if td.get("carved") else "No train-dev set"
-        st.caption(f"{what}: {td.get('reason', '')}.")
+        st.caption(f"{what}: {_page_words(td.get('reason', ''))}.")
 
 
 def _rung(diagnosis, name: str):
@@ -372,11 +395,11 @@ def _resampling_line(result) -> str:
     res, d = result.resampling, result.diagnosis
     half = res.get("split_dev_half_width") if d.is_rate else None  # a rate's half-width
     if res.get("method") != "kfold":
-        reason = res.get("reason", "")
+        reason = _page_words(res.get("reason", ""))
         return f"**Rungs from one split**{': ' + reason if reason else ''}."
     dev = _rung(d, "dev")
     text = (f"**Rungs from {res.get('n_splits')}-fold x {res.get('n_repeats')} repeated "
-            f"out-of-fold predictions**, not one split: {res.get('reason', '')}.")
+            f"out-of-fold predictions**, not one split: {_page_words(res.get('reason', ''))}.")
     if dev is not None and dev.low is not None:
         width = (dev.high - dev.low) / 2
         shown = f"{100 * width:.2f} pt" if d.is_rate else f"{width:.4g}"

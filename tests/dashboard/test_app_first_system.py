@@ -211,7 +211,9 @@ def _assert_checks_shown(at) -> None:
     shown = texts(at)
     for _kind, message, severity in result.checks:
         assert (message in boxes) if severity in ("warning", "info") else (message in shown)
-    assert "No train-dev set: no --domain" in shown
+    assert "No train-dev set: no domain column: train and dev" in shown
+    assert "choose a domain column, or Train-dev set: yes, to carve one" in shown
+    assert "--" not in shown.replace("- ", "")  # no command-line flag on the page
 
 
 def _assert_measurement_told(at, diagnosis) -> None:
@@ -240,7 +242,7 @@ def test_one_split_can_be_asked_for(first_page, built):
     result = at.session_state["first_system_result"]["result"]
     assert result.resampling["method"] == "split"
     info = next(i.value for i in at.info if "Early stopping" in i.value)
-    assert "**Rungs from one split**: asked for (resampling='split')." in info
+    assert "**Rungs from one split**: asked for (Rungs measured by: one split)." in info
     table = next(d.value for d in at.dataframe if "chosen on dev" in d.value.columns)
     assert table["dev"].str.endswith("%").all() and "outcome" in table.columns
     assert not table["outcome"].str.contains("_").any()
@@ -294,7 +296,7 @@ def test_train_dev_is_a_choice_explained_and_passed_on(first_page, built):
     assert not errors(at), errors(at)
     result = at.session_state["first_system_result"]["result"]
     assert result.train_dev["carved"] is True and "train_dev" in result.split_sizes
-    assert "Train-dev set: asked for (train_dev=True)." in texts(at)
+    assert "Train-dev set: asked for (Train-dev set: yes)." in texts(at)
 
 
 def test_repeated_rows_are_a_warning_on_the_page(first_page, built):
