@@ -226,8 +226,17 @@ def _show_result(result, open_folder: Path, summary=None, beside=None) -> None:
         f"{k} {v:,}" for k, v in result.split_sizes.items()))
     _show_checks(result)
     _show_measurement(result)
+    d = result.diagnosis
+    st.caption("One row per model; the rungs are "
+               + ("error rates" if d.is_rate else f"the {d.metric} in the target's units")
+               + f"; the model is chosen on the dev {_metric_words(result.metric)}.")
     st.dataframe(_models_frame(result), hide_index=True, key="fs_runs_table",
-                 width="stretch")
+                 width="stretch", column_config={
+                     "run": st.column_config.NumberColumn("run", width=40),
+                     "chosen on dev": st.column_config.TextColumn("chosen", width=60),
+                     "epochs": st.column_config.TextColumn("epochs", width=60),
+                     "seconds": st.column_config.NumberColumn("s", width=50, format="%.1f",
+                                                              help="seconds to train")})
 
     diagnosis = result.diagnosis
     common.show_diagnosis(diagnosis, key="fs_ladder_chart")
@@ -330,7 +339,7 @@ def _models_frame(result) -> pd.DataFrame:
             row[f"dev {_metric_words(result.metric)}"] = f"{m.score:.4g}"
         outcome = d.problem if d.status == "problem" else common.STATUSES[d.status]
         row["outcome"] = outcome.split(" (", 1)[0]  # in full in the diagnosis below
-        row["epochs"] = m.epochs or None  # a number, or empty (no epochs: not a network)
+        row["epochs"] = str(m.epochs) if m.epochs else "-"  # no epochs: not a network
         row["seconds"] = round(m.seconds, 1)
         rows.append(row)
     return pd.DataFrame(rows)

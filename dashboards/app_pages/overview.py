@@ -46,8 +46,14 @@ empty = [c for c in ("train-dev", "test") if not summary.empty and c in summary.
 humans = summary["human"].unique() if "human" in summary.columns else []
 same_human = f" Human level {humans[0]} in every run." if len(humans) == 1 and \
     humans[0] != "-" and "human" not in more else ""
-st.caption("Error rates in percent; a regression's rungs in the target's units (the "
-           "metric column). Diagnosis: the primary problem, or what the diagnosis decided "
+metrics = [m for m in summary["metric"].unique() if m != "-"] if "metric" in summary else []
+if len(metrics) > 1 and "metric" not in more:  # rates and target units side by side
+    more = [*more, "metric"]
+units = ("Error rates in percent." if metrics == ["error rate"] else
+         f"Rungs: {metrics[0]} in the target's units." if len(metrics) == 1 else
+         "Error rates in percent; a regression's rungs in the target's units (the metric "
+         "column).")
+st.caption(f"{units} Diagnosis: the primary problem, or what the diagnosis decided "
            "when there is none (in full above, for the chosen run)." + same_human
            + "".join(f" No run has a {c} error." for c in empty))
 # the diagnosis in short words (the words in brackets are above, for the chosen run)

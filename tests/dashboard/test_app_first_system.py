@@ -493,6 +493,8 @@ def test_a_regression_is_shown_in_the_target_units(first_page, empty_project):
     assert not table["outcome"].str.contains("_").any()
     # chosen on the dev MSE, named in capitals: the square of the dev RMSE column
     assert result.metric == "mse" and "dev MSE" in table.columns
+    assert ("One row per model; the rungs are the RMSE in the target's units; the model is "
+            "chosen on the dev MSE.") in texts(at)
     assert float(best["dev MSE"]) == pytest.approx(d.rates["dev"] ** 2, rel=1e-3)
     if d.status == "problem":  # in short words; in full in the diagnosis below
         assert best["outcome"] == d.problem.split(" (")[0] and "(" not in best["outcome"]

@@ -124,6 +124,9 @@ def test_a_regression_run_reads_in_the_target_units(app, small_project):
     table = _frame(at, "runs_table").set_index("name")
     assert table.loc["regression", "metric"] == "RMSE"
     assert table.loc["regression", "dev"] == f"{d.rates['dev']:.4g}"
+    # rates and a regression in one project: the metric column is shown, not on demand
+    assert "metric" in _runs_table_proto(at).column_order
+    assert "(the metric column)" in texts(at)
 
 
 def test_the_runs_table_shows_every_column_in_words_and_percent(app):
@@ -166,6 +169,26 @@ def test_the_runs_table_shows_the_errors_and_the_diagnosis_first(app):
         "id", "name", "human", "train", "train-dev", "dev", "test", "problem", "created"]
 
 
+def test_a_regression_project_says_its_units_above_the_runs(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.dashboard_project import APP
+
+    rng = np.random.default_rng(0)
+    preds = {s: (y := rng.normal(50, 10, 200), y + rng.normal(0, e, 200))
+             for s, e in (("train", 3.0), ("dev", 6.0))}
+    d = diagnose_regression(preds)
+    proj = mlstrat.open_project(tmp_path / "houses")
+    proj.log_run("regression", diagnosis=d, predictions={
+        s: pd.DataFrame({"y_true": t, "y_pred": p}) for s, (t, p) in preds.items()})
+    proj.close()
+    monkeypatch.setenv("MLSTRAT_PROJECT", str(tmp_path / "houses"))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert "Rungs: RMSE in the target's units." in texts(at)
+    assert "metric" not in _runs_table_proto(at).column_order  # one unit: said above
+
+
 def test_one_human_level_for_every_run_is_said_above_the_table(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -180,6 +203,7 @@ def test_one_human_level_for_every_run_is_said_above_the_table(tmp_path, monkeyp
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert "Human level 1.50% in every run." in texts(at)
+    assert "Error rates in percent." in texts(at) and "metric column" not in texts(at)
     at.session_state["runs_more"] = ["human"]
     at.run()
     assert "in every run" not in texts(at)  # the column says it
