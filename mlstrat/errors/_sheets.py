@@ -158,6 +158,13 @@ def export_session(session: Session, path: str | Path, *, engine: str = "mlstrat
                          "name such as review.xlsx.")
     snap = session.project.error_snapshot(session.id)
     table = _export_table(session, snap)
+    if len(table) + 1 > MAX_SHEET_ROWS:  # with its header row, as the import counts
+        raise ValueError(
+            f"Session {session.id} has {len(table):,} examples; a review sheet holds at most "
+            f"{MAX_SHEET_ROWS - 1:,} (the import's limit is {MAX_SHEET_ROWS:,} rows with the "
+            "header), so this sheet could not be imported back. Tag these examples on the "
+            "dashboard, or start a session on a sample of them "
+            "(new_session(..., n=...)).")
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as handle:
         if suffix == ".csv":

@@ -230,3 +230,21 @@ def test_fuzz_corrupted_xlsx_imports_succeed_or_refuse_and_change_nothing(sessio
         assert fingerprint(session) == before
     else:
         pass  # a corruption that left the data intact may import (nothing new to apply)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_sheet_is_exported_only_if_it_can_be_imported_back(session, tmp_path, monkeypatch,
+                                                            suffix):
+    # The row cap counts the header, as the import does: at the cap the export
+    # writes and the import reads it back; one example more and the export refuses
+    # rather than writing a sheet whose tags could never come back.
+    import mlstrat.errors._sheets as sheets
+
+    n = len(session.sample_ids())
+    monkeypatch.setattr(sheets, "MAX_SHEET_ROWS", n + 1)
+    path = session.export(tmp_path / f"review{suffix}")
+    session.import_tags(path)  # no refusal at exactly the cap
+    monkeypatch.setattr(sheets, "MAX_SHEET_ROWS", n)
+    with pytest.raises(ValueError, match=rf"has {n:,} examples; a review sheet holds at most"):
+        session.export(tmp_path / f"again{suffix}")
+    assert not (tmp_path / f"again{suffix}").exists()
