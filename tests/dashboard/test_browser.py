@@ -66,6 +66,7 @@ def _check_error_analysis(page, tmp_path, project) -> None:
     target = session.sample_ids()[1]
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # row 0, first column
+    page.wait_for_timeout(300)  # keys pressed before the grid takes the focus are lost
     for key in ["ArrowRight"] * 5 + ["ArrowDown", " "]:  # example id y_true y_pred label blurry
         page.keyboard.press(key)
     deadline = time.monotonic() + 30
