@@ -564,7 +564,7 @@ clicked = buttons.button("Build", type="primary", key="fs_build", disabled=desti
 beside = buttons.container(width="content")
 summary = st.container()  # the outcome goes right under the buttons, the report below
 if not clicked:
-    if previous is not None:
+    if previous is not None and previous.get("digest") in (None, digest):  # this file's
         _show_result(previous["result"], open_folder, summary, beside)
     st.stop()
 
@@ -610,7 +610,8 @@ with st.status("Building the baselines...", expanded=True) as status:
                   expanded=False)
 
 common.clear_caches()  # new runs and a new session: the other pages read them afresh
-st.session_state[RESULT] = {"project": result.project_folder, "result": result}
+st.session_state[RESULT] = {"project": result.project_folder, "result": result,
+                            "digest": digest}
 if Path(result.project_folder).resolve() == open_folder.resolve():
     st.session_state[common.CHOSEN_RUN] = result.best.run_id
     if result.session is not None:

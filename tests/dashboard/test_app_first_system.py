@@ -235,6 +235,19 @@ def _assert_measurement_told(at, diagnosis) -> None:
         assert "**Rungs from one split**" in info
 
 
+def test_the_outcome_of_another_file_is_not_shown_under_its_build_button(first_page,
+                                                                       built):
+    """Build with one file, then upload another: the first file's outcome no longer
+    sits under the Build button as if it were this file's; it comes back with its file."""
+    at = _build(_upload(first_page, _csv(_table())))
+    assert any("runs stored" in s.value for s in at.success)
+    at = _upload(at, _csv(_table(seed=1)), name="other.csv")
+    assert not any("runs stored" in s.value for s in at.success)
+    assert "Iteration 1" not in [h.value for h in at.header]
+    at = _upload(at, _csv(_table()))
+    assert any("runs stored" in s.value for s in at.success)
+
+
 def test_one_split_can_be_asked_for(first_page, built):
     at = _upload(first_page, _csv(_table()))
     _build(at, resampling="split")
