@@ -64,7 +64,7 @@ def main() -> None:
     second = mlstrat.baseline(data, "label", domain="source=car", project=project,
                       roles={"source": "categorical"}, progress=True)
     print(second.comparison)
-    print(f"\nPrimary problem now: {second.diagnosis.primary}")
+    print(f"\nPrimary problem now: {second.diagnosis.problem}")
     print(f"Dashboard: {second.dashboard_command}")
 
 

@@ -534,7 +534,9 @@ def baseline(
     resampling : {'auto', 'split', 'kfold'}, default='auto'
         How the rungs are measured: one train/train-dev/dev/test split, or
         repeated stratified K-fold out-of-fold predictions (test held out);
-        'auto' uses K-fold only when one split cannot resolve 2 pt on dev.
+        'auto' uses K-fold only when one split cannot resolve 2 pt on dev; in a
+        project with an earlier iteration, that iteration's method, so the two
+        are compared on the same dev examples.
     train_dev : {'auto', True, False}, default='auto'
         Carve a train-dev set (training distribution, not trained on). 'auto':
         only with ``domain``, where dev comes from other rows than most of
@@ -616,7 +618,8 @@ def _baseline(data, target, *, task, domain, group, human_error, metric, project
     rep.begin("splits", "splits", f"splitting {len(inp.frame):,} rows")
     carve_td = _wants_train_dev(train_dev, inp)
     d = _split_and_preprocess(rep, inp, random_state, notes, carve_td, drop_duplicates)
-    scored, plan = _measure(rep, specs, settings, d, metric, resampling, random_state)
+    resampling, why = _as_before(existing, resampling)
+    scored, plan = _measure(rep, specs, settings, d, metric, resampling, random_state, why)
     chosen, tie = prefer_simpler([e.losses["dev"] for e in scored],
                                  [e.model.spec.kind for e in scored],
                                  [e.model.spec.label for e in scored],
@@ -882,12 +885,31 @@ def _choose(scored: list[_Scored], task: str, metric: str) -> int:
 
 
 # =========================================================================== one split or K-fold
+def _as_before(project: Project | None, resampling: str) -> tuple[str, str | None]:
+    """'auto' in a project with an earlier iteration: that iteration's method, so the
+    two compare on the same dev examples (the small-data rule would otherwise switch
+    from K-fold to one split as soon as the error falls, and nothing would pair)."""
+    if resampling != "auto" or project is None:
+        return resampling, None
+    previous, iteration = _previous_best(project)
+    if previous is None:
+        return resampling, None
+    info = project.get_run(previous).config.get("baseline") or {}
+    method = (info.get("resampling") or {}).get("method")
+    if method not in ("split", "kfold"):
+        return resampling, None
+    other = "split" if method == "kfold" else "kfold"
+    return method, (f"as iteration {iteration}, so the two iterations are compared on the "
+                    f"same dev examples (resampling='{other}' to change it)")
+
+
 def _measure(rep: Reporter, specs: Sequence[ModelSpec], settings: TrainSettings, d: _Data,
-             metric: str, resampling: str, random_state: int) -> tuple[list[_Scored], _Plan]:
+             metric: str, resampling: str, random_state: int,
+             why: str | None = None) -> tuple[list[_Scored], _Plan]:
     """Train and score every rung on one split, or (small data) by repeated K-fold."""
     if resampling == "kfold":
         return _kfold(rep, specs, settings, d, metric, random_state,
-                      "asked for (resampling='kfold')", None)
+                      why or "asked for (resampling='kfold')", None)
     fitted = _train(rep, specs, settings, d)
     rep.begin("evaluate", "evaluate", "predicting every split")
     scored = [_score(model, d, metric) for model in fitted]
@@ -895,9 +917,9 @@ def _measure(rep: Reporter, specs: Sequence[ModelSpec], settings: TrainSettings,
     half = dev_half_width(d.inp.task, _relative(d, best.losses["dev"]))
     n_dev = len(d.idx["dev"])
     if resampling == "split" or not needs_kfold(half):
-        why = "asked for (resampling='split')" if resampling == "split" else \
-            f"the dev set of {n_dev:,} rows resolves +-{100 * half:.1f} pt at 95% (<= " \
-            f"{100 * RESOLVE_HALF_WIDTH:g} pt)"
+        why = why or ("asked for (resampling='split')" if resampling == "split" else
+                      f"the dev set of {n_dev:,} rows resolves +-{100 * half:.1f} pt at 95% "
+                      f"(<= {100 * RESOLVE_HALF_WIDTH:g} pt)")
         return scored, _Plan("split", why, {s: d.idx[s] for s in SPLITS if s in d.idx}, half)
     why = (f"small data: the dev set of {n_dev:,} rows resolves only +-{100 * half:.1f} pt at "
            f"95% (> {100 * RESOLVE_HALF_WIDTH:g} pt)")

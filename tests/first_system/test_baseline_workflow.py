@@ -181,6 +181,20 @@ def test_iteration_is_compared_with_mcnemar_on_the_same_dev_examples(tmp_path, b
     assert "Against the previous iteration" in text and "McNemar" in text
 
 
+def test_next_iteration_keeps_the_resampling_so_the_runs_pair(tmp_path, breast_cancer_csv,
+                                                              fast):
+    # 'auto' picks K-fold for 569 rows; after a one-split iteration 1 it keeps one split
+    # (the small-data rule would switch methods as the error falls, and iteration 2's
+    # dev examples would then differ from iteration 1's: no paired comparison).
+    first = baseline(breast_cancer_csv, "target", project=tmp_path, resampling="split", **fast)
+    auto_alone = baseline(breast_cancer_csv, "target", project=tmp_path / "other", **fast)
+    assert auto_alone.resampling["method"] == "kfold"
+    second = baseline(breast_cancer_csv, "target", project=tmp_path, hidden="16", **fast)
+    assert second.resampling["method"] == "split"
+    assert "as iteration 1" in second.resampling["reason"]
+    assert second.comparison.matched and second.comparison.n_matched == first.split_sizes["dev"]
+
+
 def test_other_dev_examples_are_not_compared(tmp_path, breast_cancer_csv, fast):
     first = baseline(breast_cancer_csv, "target", project=tmp_path, **fast)
     r = baseline(breast_cancer_csv, "target", project=tmp_path, random_state=1, **fast)
