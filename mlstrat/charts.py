@@ -39,6 +39,9 @@ __all__ = [
 
 #: most rows a chart carries (Altair refuses more than 5000 by default)
 MAX_ROWS = 5000
+#: category labels read horizontally, one word a line ("avoidable bias or Bayes error"
+#: was drawn vertical, rotated 90 degrees, in a narrow chart)
+WORD_AXIS = alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelLimit=120)
 
 #: what a gap bar shows -> colour (a negative gap is never shown as a problem)
 _GAP_SHOWN = {"real": "#d62728", "too small to tell": "#ff7f0e", "noise": "#7f7f7f",
@@ -120,7 +123,7 @@ def ladder_chart(diagnosis_frame: pd.DataFrame, *, percent: bool = True,
     gaps = f[f["kind"] == "gap"]
     rung_order = list(rungs.sort_values("order")["label"])
     gap_order = list(gaps.sort_values("order")["label"])
-    x_rung = alt.X("label:N", sort=rung_order, title=None)
+    x_rung = alt.X("label:N", sort=rung_order, title=None, axis=WORD_AXIS)
     base = alt.Chart(rungs)
     top = _layer(
         base.mark_line(color="#999").encode(x=x_rung, y=alt.Y("pct:Q", title=rung_title)),
@@ -132,7 +135,7 @@ def ladder_chart(diagnosis_frame: pd.DataFrame, *, percent: bool = True,
         base.mark_text(dx=18, align="left").encode(x=x_rung, y="pct:Q", text="text:N"),
     ).properties(title="Error ladder (95% intervals)", width=420, height=220)
     gbase = alt.Chart(gaps)
-    x_gap = alt.X("label:N", sort=gap_order, title=None, axis=alt.Axis(labelLimit=300))
+    x_gap = alt.X("label:N", sort=gap_order, title=None, axis=WORD_AXIS)
     bottom = _layer(
         gbase.mark_bar().encode(
             x=x_gap, y=alt.Y("pct:Q", title=gap_title),
@@ -550,7 +553,7 @@ def comparison_chart(frame: pd.DataFrame, *, name_a: str = "A",
         id_vars=["label"], value_vars=[name_a, name_b], var_name="run", value_name="error")
     long = long.dropna(subset=["error"]).astype({"error": float})
     return alt.Chart(long).mark_bar().encode(
-        x=alt.X("label:N", sort=order, title=None),
+        x=alt.X("label:N", sort=order, title=None, axis=WORD_AXIS),
         xOffset=alt.XOffset("run:N", sort=[name_a, name_b]),
         y=alt.Y("error:Q", title="error", axis=alt.Axis(format="%")),
         color=alt.Color("run:N", sort=[name_a, name_b], title="run"),

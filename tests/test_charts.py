@@ -163,3 +163,18 @@ def test_history_chart_ticks_whole_epochs():
         x = panel["layer"][0]["encoding"]["x"]
         assert (x["field"], x["type"]) == ("epoch", "quantitative")
         assert x["axis"]["tickMinStep"] == 1 and x["axis"]["format"] == "d"
+
+
+def test_ladder_and_comparison_labels_read_horizontally():
+    from mlstrat.charts import WORD_AXIS, comparison_chart
+
+    d = diagnose(train=0.08, train_dev=0.09, dev=0.12, sizes={"train": 5000, "train_dev": 2000,
+                                                               "dev": 2000})
+    spec = d.chart().to_dict()
+    axes = [layer["encoding"]["x"].get("axis") for part in spec["vconcat"]
+            for layer in part["layer"] if "x" in layer.get("encoding", {})]
+    assert axes and all(a["labelAngle"] == 0 and "split(datum.label" in a["labelExpr"]
+                        for a in axes)
+    frame = pd.DataFrame({"label": ["train", "dev"], "a": [0.1, 0.2], "b": [0.1, 0.15]})
+    x = comparison_chart(frame).to_dict()["encoding"]["x"]
+    assert x["axis"] == WORD_AXIS.to_dict()
