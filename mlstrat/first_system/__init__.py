@@ -7,7 +7,7 @@ error-analysis session; then measure each change against the previous iteration.
   diagnosis of the best -> error-analysis session on its dev errors ->
   comparison with the previous iteration. Returns a :class:`BaselineResult`.
 - :func:`compare_runs`: two runs paired on the same dev examples (McNemar for
-  error rates, a paired bootstrap of the RMSE for regression), with the
+  error rates, a studentised paired bootstrap of the RMSE for regression), with the
   gaps of both ladders side by side. Returns a :class:`RunComparison`.
 - :func:`infer_roles`, :func:`build_preprocessor`, :func:`read_table`: the parts.
 - One project per dataset: :func:`fingerprint` (stored with every run),
