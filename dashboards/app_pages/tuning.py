@@ -3,6 +3,7 @@ own scale, and the choice under an optimizing metric and satisficing constraints
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 import pandas as pd
@@ -43,6 +44,30 @@ def titled(chart, metric: str):
         if not isinstance(tip, str) and tip.to_dict().get("title") == metric:
             tip.title = words(metric)
     return chart.properties(title=f"Candidates by {words(metric)}")
+
+
+def metric_value(metric: str, value: float) -> str:
+    """An error rate in percent (a name with 'error', a value in [0, 1]), else '%g'.
+
+    >>> metric_value("dev_error", 0.173333), metric_value("latency_ms", 12.5)
+    ('17.33%', '12.5')
+    """
+    if "error" in metric.lower() and 0 <= value <= 1:
+        return f"{100 * value:.2f}%"
+    return f"{value:g}"
+
+
+def choice_message(selection) -> str:
+    """The choice in words, from a ``Selection``'s fields: 'Chosen: trial 1 (dev
+    error 17.33%), best of 8 of 12 trials meeting every constraint'. Without a
+    choice, the library's own message (which trial fails which constraint)."""
+    if selection.chosen is None:
+        return selection.message
+    row = next(r for r in selection.table if r["name"] == selection.chosen)
+    meeting = sum(1 for r in selection.table if r["feasible"] and math.isfinite(r["value"]))
+    return (f"Chosen: trial {selection.chosen} ({words(selection.optimize)} "
+            f"{metric_value(selection.optimize, row['value'])}), best of {meeting} of "
+            f"{len(selection.table)} trials meeting every constraint.")
 
 
 def metric_columns(result: StudyResult, candidates: pd.DataFrame) -> list[str]:
@@ -145,7 +170,7 @@ try:
 except ValueError as exc:
     st.error(str(exc))
     st.stop()
-(st.success if selection.chosen is not None else st.warning)(selection.message)
+(st.success if selection.chosen is not None else st.warning)(choice_message(selection))
 st.altair_chart(titled(selection.chart(), optimize), key="selection_chart")
 if selection.chosen is not None and st.button("Log the chosen trial as a run",
                                               key="log_best_run"):

@@ -475,7 +475,8 @@ def test_tuning_choice_follows_the_constraints_typed_on_the_page(app, small_proj
     at.session_state[key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [0]}
     at.run()
     best = result.select().chosen
-    assert any(f"Chosen: {best} " in s.value for s in at.success), [s.value for s in at.success]
+    assert any(f"Chosen: trial {best} " in s.value for s in at.success), \
+        [s.value for s in at.success]
     # a constraint nothing meets: no choice, and the page says why
     at.session_state[key] = {"edited_rows": {}, "deleted_rows": [0],
                              "added_rows": [{"metric": "dev_error", "op": "<", "threshold": 0}]}
@@ -623,7 +624,7 @@ def test_tuning_default_threshold_excludes_no_trial_when_none_is_stored(app, sma
     assert default.to_dict("records") == [{"metric": "latency_ms", "op": "<=",
                                            "threshold": slowest}]
     n = len(result.candidates())
-    assert any(f"best of {n} of {n} candidates" in s.value for s in at.success)
+    assert any(f"best of {n} of {n} trials" in s.value for s in at.success)
     assert "median would exclude half" in texts(at)
     # the grid shows the threshold to 6 significant digits, not every digit of a float
     config = json.loads(at.data_editor(key=f"constraints_{STUDY}").proto.columns)
@@ -646,9 +647,41 @@ def test_tuning_starts_from_the_studys_stored_constraint(app, small_project):
                                            "threshold": LATENCY_BUDGET}]
     chosen = result.select().chosen                                  # under the stored one
     assert chosen != result.select(satisfice={}).chosen, "the stored constraint must bind"
-    assert any(f"Chosen: {chosen} " in s.value for s in at.success), \
+    assert any(f"Chosen: trial {chosen} " in s.value for s in at.success), \
         [s.value for s in at.success]
     assert "study's own" in texts(at)
+
+
+def test_tuning_says_the_choice_in_words_and_an_error_rate_in_percent(app, small_project):
+    """'Chosen: trial 1 (dev error 17.33%), best of 3 of 4 trials meeting every
+    constraint', not the library's 'Chosen: 1 (dev_error = 0.173333)'."""
+    from mlstrat.tuning import StudyResult
+    from tests.dashboard.dashboard_project import STUDY
+
+    result = StudyResult.from_project(mlstrat.open_project(small_project), STUDY)
+    candidates = result.candidates()
+    at = app.run()
+    at.switch_page("app_pages/tuning.py").run()
+    key = f"constraints_{STUDY}"
+    # a constraint the worst trial fails: n - 1 of n meet it
+    worst = float(candidates["dev_error"].max())
+    at.session_state[key] = {"edited_rows": {}, "deleted_rows": [0], "added_rows": [
+        {"metric": "dev_error", "op": "<", "threshold": worst}]}
+    at.run()
+    assert not at.exception and not errors(at)
+    best = candidates.loc[candidates["dev_error"].idxmin()]
+    n = len(candidates)
+    meeting = int((candidates["dev_error"] < worst).sum())
+    assert meeting < n
+    expected = (f"Chosen: trial {best['name']} (dev error {100 * best['dev_error']:.2f}%), "
+                f"best of {meeting} of {n} trials meeting every constraint.")
+    assert [s.value for s in at.success] == [expected]
+    # a metric that is not an error rate keeps its own units
+    at.selectbox(key=f"optimize_{STUDY}").select("latency_ms").run()
+    assert not at.exception
+    fastest = candidates[candidates["dev_error"] < worst]["latency_ms"].min()
+    assert any(s.value.startswith("Chosen: trial ") and f"(latency ms {fastest:g})" in s.value
+               for s in at.success), [s.value for s in at.success]
 
 
 # --------------------------------------------------------------------- error analysis (13.11)

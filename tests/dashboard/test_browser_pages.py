@@ -285,14 +285,14 @@ def test_edit_a_tuning_constraint(browser):
     open_page(page, url, "tuning")
     no_exception(page)
     chosen = page.get_by_test_id("stAlert").filter(has_text="Chosen:")
-    expect(chosen).to_contain_text(f"Chosen: {before} ")
+    expect(chosen).to_contain_text(f"Chosen: trial {before} ")
     assert "finished_at" not in main_text(page)
     shot(page, "08_tuning_stored_constraint")
 
     _type_in_last_cell(page, "threshold", "0.5")   # metric, op, threshold
     settle(page)
     no_exception(page)
-    expect(chosen).to_contain_text(f"Chosen: {after} ")
+    expect(chosen).to_contain_text(f"Chosen: trial {after} ")
     shot(page, "09_tuning_constraint_edited")
 
 
