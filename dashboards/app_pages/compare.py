@@ -118,8 +118,11 @@ else:  # a run without stored predictions, or dev sets that differ
     st.warning(f"No paired test: {comparison.message}")
 
 # ----------------------------------------------------------------- ladders and gaps
-def _shown(rows: list[dict], value, change) -> list[dict]:
-    """Rows with values in the ladders' units and the change with its arrow."""
+def _shown(rows: list[dict], value, change, paired: bool) -> list[dict]:
+    """Rows with values in the ladders' units and, when the runs are paired on the
+    same examples, the change with its arrow (else the two numbers alone)."""
+    if not paired:
+        return [{"A": value(r["a"]), "B": value(r["b"])} for r in rows]
     return [{"A": value(r["a"]), "B": value(r["b"]),
              "B - A": f"{change(r['change'])} {ARROWS[r['direction']]}".strip()}
             for r in rows]
@@ -127,6 +130,9 @@ def _shown(rows: list[dict], value, change) -> list[dict]:
 
 def _colour(frame):
     """A falling error or gap in green, a rising one in red (lower is better)."""
+    if "B - A" not in frame.columns:  # not paired: no change to colour
+        return frame
+
     def colour(text: str) -> str:
         return ("color: #2ca02c" if text.endswith(ARROWS["down"]) else
                 "color: #d62728" if text.endswith(ARROWS["up"]) else "")
@@ -134,14 +140,20 @@ def _colour(frame):
     return frame.style.map(colour, subset=["B - A"])
 
 
+paired = comparison.matched  # the library's word on whether the examples pair
 what = "error" if comparison.is_rate else f"{comparison.metric} (target units)"
 rungs = pd.DataFrame([{"rung": f"{r['label']} {what}", **shown} for r, shown in zip(
     comparison.rungs, _shown(comparison.rungs, comparison.format_value,
-                             comparison.format_change), strict=True)])
-gaps = pd.DataFrame([{"gap": g["label"], **shown, "moved?": g["moved"] or "-"}
+                             comparison.format_change, paired), strict=True)])
+gaps = pd.DataFrame([{"gap": g["label"], **shown,
+                      **({"moved?": g["moved"] or "-"} if paired else {})}
                      for g, shown in zip(comparison.gaps, _shown(
                          comparison.gaps, comparison.format_change,
-                         comparison.format_change), strict=True)])
+                         comparison.format_change, paired), strict=True)])
+if not paired:
+    st.caption(f"Side by side only: the runs are not paired on the same {split} examples, "
+               "so these numbers are not comparable example by example and no change or "
+               "move is measured.")
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Errors per split")
@@ -152,9 +164,10 @@ with right:
         st.caption("Neither run has the splits a gap needs (train and another split).")
     else:
         st.dataframe(_colour(gaps), hide_index=True, key="compare_gaps")
-        st.caption(f"A gap *moved* only when the two runs' {comparison.confidence:.0%} "
-                   "intervals of it do not overlap: a change beyond noise. A smaller "
-                   "change may be real but is not shown to be at these sizes.")
+        if paired:
+            st.caption(f"A gap *moved* only when the two runs' {comparison.confidence:.0%} "
+                       "intervals of it do not overlap: a change beyond noise. A smaller "
+                       "change may be real but is not shown to be at these sizes.")
 
 st.subheader("Both ladders")
 charts = st.columns(2, gap="large")
@@ -169,5 +182,6 @@ for column, run_id, side in ((charts[0], run_a, "A"), (charts[1], run_b, "B")):
         st.markdown(diagnosis.headline or common.status_title(diagnosis))
         st.altair_chart(common.fitted_ladder(diagnosis), key=f"compare_ladder_{side}")
 
-with st.expander("Comparison as text"):
-    st.code(str(comparison), language=None)
+if paired:  # the text gives each change with its arrow: only for paired runs
+    with st.expander("Comparison as text"):
+        st.code(str(comparison), language=None)

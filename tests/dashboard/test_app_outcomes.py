@@ -261,6 +261,28 @@ def test_compare_shows_a_falling_error_down_and_green(app, small_project):
     assert not [c for c in at.caption if "paired test counts" in c.value]
 
 
+def test_compare_of_runs_on_other_dev_sets_shows_no_change(app, small_project):
+    """Dev sets that differ (another split seed): the runs are not paired, so the
+    tables show the two numbers side by side, with no arrow, colour or 'moved'."""
+    proj = mlstrat.open_project(small_project)
+    y = np.r_[np.zeros(150, int), np.ones(150, int)]
+    _rates_run(proj, "A", 47 / 300, [f"x{i}" for i in range(300)], y, np.arange(47))
+    _rates_run(proj, "B", 20 / 300, [f"z{i}" for i in range(300)], y, np.arange(20))
+    at = app.run()
+    at.switch_page(COMPARE).run()
+    assert not at.exception and not errors(at), errors(at)
+    assert any("dev sets differ" in w for w in _alerts(at)["warning"]), _alerts(at)
+    rungs = _frame(at, "compare_rungs").set_index("rung")
+    assert list(rungs.columns) == ["A", "B"]
+    assert rungs.loc["dev error"].tolist() == ["15.67%", "6.67%"]
+    gaps = [d.value for d in at.dataframe if "gap" in d.value.columns]
+    assert len(gaps) == 1 and list(gaps[0].columns) == ["gap", "A", "B"]
+    shown = texts(at) + " ".join(str(d.value.to_numpy().tolist()) for d in at.dataframe)
+    for word in ("↓", "↑", "moved down", "moved up", "moved*"):
+        assert word not in shown, word
+    assert any("not comparable example by example" in c.value for c in at.caption)
+
+
 def test_compare_says_why_the_paired_error_is_not_the_ladders(app, small_project):
     """A K-fold rung averages each example's error over the repeats; the paired test
     counts the stored predictions: when the two differ, the page says which and why."""
