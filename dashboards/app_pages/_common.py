@@ -10,6 +10,7 @@ import base64
 import io
 import os
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ DEFAULT_PROJECT = REPO_ROOT / "demo_project"
 ENV_VAR = "MLSTRAT_PROJECT"
 PATH_KEY = "project_path"
 CHOSEN_RUN = "chosen_run"
+#: before the name of a run a baseline iteration chose
+STAR = "★ "
 STORE_FILE = "mlstrat.db"
 
 RUNG_ORDER = ("human", "train", "train_dev", "dev", "test")
@@ -116,6 +119,19 @@ def runs_summary_table(path: str, rev: int) -> pd.DataFrame:
     return runs_summary(_open(path))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def baseline_choices(path: str, rev: int) -> list[int]:
+    """Ids of the runs a baseline iteration chose (``config["baseline"]["chosen"]``),
+    oldest first: the last is the latest iteration's choice."""
+    project = _open(path)
+    chosen = []
+    for run_id in project.runs()["id"].tolist():
+        info = project.get_run(int(run_id)).config.get("baseline") or {}
+        if info.get("chosen"):
+            chosen.append(int(run_id))
+    return chosen
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def run_record(path: str, rev: int, run_id: int):
     return _open(path).get_run(int(run_id))
@@ -137,13 +153,15 @@ def clear_caches() -> None:
 
 # --------------------------------------------------------------------- widgets
 def choose_run(runs: pd.DataFrame, *, page: str, label: str = "Run",
-               default: int | None = None) -> int:
+               default: int | None = None, starred: Collection[int] = ()) -> int:
     """A run selector, newest first (or the run of a ``?run=<id>`` link). A run
     the user picks is shared by the pages through ``st.session_state["chosen_run"]``
     (a widget's own state is dropped when another page runs); until then each
-    page shows its ``default`` (else the newest run)."""
+    page shows its ``default`` (else the newest run). Runs in ``starred`` (the
+    baseline's choices) are shown with a ★ before the name."""
     ids = [int(i) for i in runs["id"].tolist()][::-1]
-    names = dict(zip(runs["id"].astype(int), runs["name"].astype(str), strict=True))
+    names = {i: f"{STAR}{n}" if i in starred else n for i, n in
+             zip(runs["id"].astype(int), runs["name"].astype(str), strict=True)}
     chosen = st.session_state.get(CHOSEN_RUN)
     if chosen is None and str(st.query_params.get("run", "")).isdigit():
         chosen = int(st.query_params["run"])  # a link to one run: ?run=3

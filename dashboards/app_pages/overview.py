@@ -19,7 +19,10 @@ st.caption(f"Project `{proj.folder}` - {len(runs)} run(s)")
 if runs.empty:
     common.no_runs_notice()
 
-run_id = common.choose_run(runs, page="overview")
+# after `mlstrat baseline`, the model its latest iteration chose (not the newest run)
+choices = common.baseline_choices(path, rev)
+run_id = common.choose_run(runs, page="overview", default=choices[-1] if choices else None,
+                           starred=choices)
 run = common.run_record(path, rev, run_id)
 try:
     diagnosis, source = diagnosis_of_run(run)
@@ -53,12 +56,15 @@ units = ("Error rates in percent." if metrics == ["error rate"] else
          f"Rungs: {metrics[0]} in the target's units." if len(metrics) == 1 else
          "Error rates in percent; a regression's rungs in the target's units (the metric "
          "column).")
-st.caption(f"{units} Diagnosis: the primary problem, or what the diagnosis decided "
+chose = f" {common.STAR}the model a baseline iteration chose." if choices else ""
+st.caption(f"{units}{chose} Diagnosis: the primary problem, or what the diagnosis decided "
            "when there is none (in full above, for the chosen run)." + same_human
            + "".join(f" No run has a {c} error." for c in empty))
 # the diagnosis in short words (the words in brackets are above, for the chosen run)
 diagnosis_words = summary["problem"].where(summary["problem"] != "-", summary["outcome"])
-shown = summary.assign(problem=diagnosis_words.str.split(" (", n=1, regex=False).str[0])
+shown = summary.assign(problem=diagnosis_words.str.split(" (", n=1, regex=False).str[0],
+                       name=[f"{common.STAR}{n}" if int(i) in choices else n
+                             for i, n in zip(summary["id"], summary["name"], strict=True)])
 order = [c for c in ("id", "name", "human", "train", "train-dev", "dev", "test", "problem",
                      "outcome", "metric", "created") if c in summary.columns
          and (c not in MORE_COLUMNS or c in more) and c not in empty]

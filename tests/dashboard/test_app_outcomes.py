@@ -169,6 +169,42 @@ def test_the_runs_table_shows_the_errors_and_the_diagnosis_first(app):
         "id", "name", "human", "train", "train-dev", "dev", "test", "problem", "created"]
 
 
+def test_after_a_baseline_the_overview_opens_on_the_chosen_model(tmp_path, monkeypatch):
+    """`mlstrat baseline` logs one run per model: the page opens on the model the
+    latest iteration chose (not the newest run, a network), and the runs table and
+    the run selector mark each iteration's choice with a star."""
+    from sklearn.datasets import load_wine
+    from streamlit.testing.v1 import AppTest
+
+    from mlstrat.cli import main
+    from tests.dashboard.dashboard_project import APP
+
+    csv, folder = tmp_path / "wine.csv", tmp_path / "wine_project"
+    load_wine(as_frame=True).frame.to_csv(csv, index=False)
+    for _ in range(2):  # two iterations: the star on both choices, the page on the last
+        assert main(["baseline", str(csv), "--target", "target", "--project", str(folder),
+                     "--max-epochs", "2", "--resampling", "split", "--quiet"]) == 0
+    proj = mlstrat.open_project(folder)
+    ids = proj.runs()["id"].tolist()
+    chosen = [i for i in ids if proj.get_run(int(i)).config["baseline"]["chosen"]]
+    assert len(chosen) == 2 and chosen[-1] != ids[-1], (chosen, ids)
+    monkeypatch.setenv("MLSTRAT_PROJECT", str(folder))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception and not errors(at), errors(at)
+    select = at.selectbox(key="run_select_overview")
+    assert select.value == chosen[-1]
+    assert select.options[0] == f"#{ids[-1]} {proj.get_run(int(ids[-1])).name}"
+    assert f"#{chosen[-1]} ★ " in select.options[ids[::-1].index(chosen[-1])]
+    table = _frame(at, "runs_table").set_index("id")
+    starred = [int(i) for i in table.index if table.loc[i, "name"].startswith("★ ")]
+    assert starred == chosen
+    assert table.loc[chosen[0], "name"] == f"★ {proj.get_run(int(chosen[0])).name}"
+    assert "★ the model a baseline iteration chose" in texts(at)
+    # a run the user picks stays picked
+    select.select(ids[-1]).run()
+    assert at.selectbox(key="run_select_overview").value == ids[-1]
+
+
 def test_a_regression_project_says_its_units_above_the_runs(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 

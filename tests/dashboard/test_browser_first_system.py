@@ -19,6 +19,7 @@ Bad input on these paths is covered with AppTest (test_app_first_system.py).
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -319,6 +320,38 @@ def test_overview_runs_table_fits_without_scrolling_sideways(served, page, width
         headers, _ = _runs_grid_headers(page)
         assert headers == ["run", "name", "human", *RUNS_COLUMNS[2:]], headers
         _shot(page, "o3_runs_table_with_human")
+
+
+def test_after_a_baseline_the_starred_runs_table_fits_1024_px(served, tmp_path):
+    """Two `mlstrat baseline` iterations (long model names, a star before each
+    chosen one): the page opens on the latest choice and the table still fits."""
+    from sklearn.datasets import load_wine
+
+    from mlstrat.cli import main
+
+    csv, folder = tmp_path / "wine.csv", tmp_path / "wine_project"
+    load_wine(as_frame=True).frame.to_csv(csv, index=False)
+    for _ in range(2):
+        assert main(["baseline", str(csv), "--target", "target", "--project", str(folder),
+                     "--max-epochs", "2", "--resampling", "split", "--quiet"]) == 0
+    proj = mlstrat.open_project(folder)
+    chosen = [int(i) for i in proj.runs()["id"]
+              if proj.get_run(int(i)).config["baseline"]["chosen"]]
+    proj.close()
+    context = served["browser"].new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    try:
+        with serve(folder) as url:
+            open_page(page, url, "overview")
+            run = _main(page).get_by_role("combobox", name="Run")
+            expect(run).to_have_value(re.compile(rf"^#{chosen[-1]} ★ baseline 2: "))
+            headers, (scroll, client) = _runs_grid_headers(page)
+            # no train-dev set without --domain: its room goes to the names
+            assert headers == [c for c in RUNS_COLUMNS if c != "train-dev"], headers
+            assert scroll <= client, (scroll, client)
+            _shot(page, "o4_runs_table_after_baseline_1024")
+    finally:
+        context.close()
 
 
 # --------------------------------------------------------------------- (b) compare
