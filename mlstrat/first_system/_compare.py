@@ -123,19 +123,25 @@ class RunComparison:
     def __str__(self) -> str:
         lines = [f"Run {self.run_b} ({self.name_b}) against run {self.run_a} ({self.name_a})"]
         width = 30
-        lines.append(f"  {'':<{width}} {'A':>9} {'B':>9} {'B - A':>11}")
+        paired = bool(self.matched)
+        lines.append(f"  {'':<{width}} {'A':>9} {'B':>9}" + (f" {'B - A':>11}" if paired else ""))
         what = " error" if self.is_rate else f" {self.metric}"
         value, change = self.format_value, self.format_change
         for r in self.rungs:
+            delta = f" {change(r['change']):>11} {ARROWS[r['direction']]}" if paired else ""
             lines.append(f"  {r['label'] + what:<{width}} {value(r['a']):>9} {value(r['b']):>9}"
-                         f" {change(r['change']):>11} {ARROWS[r['direction']]}".rstrip())
+                         f"{delta}".rstrip())
         for g in self.gaps:
             moved = f"  {g['moved']}" if g.get("moved") else ""
+            delta = f" {change(g['change']):>11} {ARROWS[g['direction']]}{moved}" if paired else ""
             lines.append(f"  {g['label']:<{width}} {change(g['a']):>9} {change(g['b']):>9}"
-                         f" {change(g['change']):>11} {ARROWS[g['direction']]}{moved}")
-        if self.gaps:
+                         f"{delta}".rstrip())
+        if self.gaps and paired:
             lines.append(f"  (a gap 'moved' when the two runs' {self.confidence:.0%} "
                          "intervals of it do not overlap: beyond noise)")
+        elif not paired:
+            lines.append("  (side by side only: the runs are not paired on the same examples, "
+                         "so no change is measured)")
         lines.append(f"Paired test on the {self.split} set: {self.message}")
         m = self.metric_test
         if m:

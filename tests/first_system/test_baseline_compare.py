@@ -81,6 +81,9 @@ def test_different_dev_sets_are_reported_not_tested(tmp_path):
     assert not c.matched and c.verdict == "not compared"
     assert (c.only_a, c.only_b) == (10, 10)
     assert "dev sets differ" in c.message
+    text = str(c)  # side by side: no B - A, no arrows, nothing 'moved'
+    assert "B - A" not in text and not any(a in text for a in "↑↓") and "moved" not in text
+    assert "no change is measured" in text
 
 
 def test_missing_predictions_and_unknown_runs(tmp_path):
