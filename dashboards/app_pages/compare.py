@@ -140,7 +140,7 @@ def _colour(frame):
     return frame.style.map(colour, subset=["B - A"])
 
 
-paired = comparison.matched  # the library's word on whether the examples pair
+paired = comparison.comparable  # the library's word: same dev examples (or unpaired ladders)
 what = "error" if comparison.is_rate else f"{comparison.metric} (target units)"
 rungs = pd.DataFrame([{"rung": f"{r['label']} {what}", **shown} for r, shown in zip(
     comparison.rungs, _shown(comparison.rungs, comparison.format_value,

@@ -85,6 +85,13 @@ class RunComparison:
     metric: str = "error rate"
 
     @property
+    def comparable(self) -> bool:
+        """False when the two dev sets hold other examples: the numbers then stand side
+        by side and no change is measured. Runs without stored predictions are compared
+        on their ladders' intervals (unpaired), as before."""
+        return self.matched or (self.only_a == 0 and self.only_b == 0)
+
+    @property
     def is_rate(self) -> bool:
         """True when rungs are error rates (percent), False for a regression metric."""
         return self.metric == "error rate"
@@ -123,7 +130,7 @@ class RunComparison:
     def __str__(self) -> str:
         lines = [f"Run {self.run_b} ({self.name_b}) against run {self.run_a} ({self.name_a})"]
         width = 30
-        paired = bool(self.matched)
+        paired = self.comparable
         lines.append(f"  {'':<{width}} {'A':>9} {'B':>9}" + (f" {'B - A':>11}" if paired else ""))
         what = " error" if self.is_rate else f" {self.metric}"
         value, change = self.format_value, self.format_change
