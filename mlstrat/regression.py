@@ -47,7 +47,7 @@ from mlstrat.diagnosis import (
     _surpassed,
     _tested_bounds,
 )
-from mlstrat.stats import expanded_level, z_value
+from mlstrat.stats import studentised_interval, widening, z_value
 
 __all__ = ["diagnose_regression", "REGRESSION_METRICS"]
 
@@ -64,7 +64,8 @@ MIN_BOOTSTRAP_N = 10
 
 
 class _Boot:
-    """Bootstrap replicates of one split's metric and of its standard error."""
+    """Bootstrap replicates of one split's metric, its standard error, and the
+    studentised replicates of the resamples that have a spread (``t``)."""
 
     def __init__(self, abs_err: np.ndarray, metric: str, n_resamples: int,
                  rng: np.random.Generator) -> None:
@@ -78,9 +79,11 @@ class _Boot:
             v = values[rng.integers(0, n, size=(stop - start, n))]
             means[start:stop] = v.mean(axis=1)
             sqmeans[start:stop] = (v**2).mean(axis=1)
-        self.n, self.metric = n, metric
+        self.n = n
         self.value, self.se = _metric_and_se(values.mean(), np.mean(values**2), n, metric)
-        self.reps, self.rep_se = _metric_and_se(means, sqmeans, n, metric)
+        self.reps, rep_se = _metric_and_se(means, sqmeans, n, metric)
+        spread = rep_se > 0
+        self.t = (self.reps[spread] - self.value) / rep_se[spread]
 
 
 def _metric_and_se(mean, sqmean, n: int, metric: str):
@@ -92,45 +95,20 @@ def _metric_and_se(mean, sqmean, n: int, metric: str):
     return mean, sd / np.sqrt(n)
 
 
-def _expansion(n: int, confidence: float) -> float:
-    """Small-sample widening of a bootstrap interval (Hesterberg's "expanded"
-    intervals): the z quantile becomes ``sqrt(n / (n - 1)) * t_{n-1}``. About 1.12
-    at n = 20, 1.04 at 50 and 1.01 at 200; bootstrap intervals of a mean of
-    squared errors are otherwise too narrow in small sets (89% at n = 20)."""
-    if n < 2:
-        return 1.0
-    a = (1 - confidence) / 2
-    return float(math.sqrt(n / (n - 1)) * _sps.t.ppf(1 - a, n - 1) / _sps.norm.ppf(1 - a))
-
-
 def _rung_interval(b: _Boot, confidence: float, shift: float = 0.0, *, with_p: bool = True
                    ) -> tuple[float, float, float]:
-    """Studentised (bootstrap-t) interval of the metric minus ``shift``, widened for
-    small sets, joined with the expanded percentile interval, and the two-sided
+    """``stats.studentised_interval`` of the metric minus ``shift`` (bootstrap-t widened
+    for small sets, joined with the expanded percentile interval), and the two-sided
     p-value of the test the joined interval inverts (the larger of the two).
-
-    The percentile interval bounds the studentised one when many resamples are
-    degenerate (a set whose errors are mostly equal, e.g. one outlier among
-    zeros: the resamples without it have no spread, so no t). Coverage in
-    ``regression_calibration``."""
+    Coverage in ``regression_calibration``."""
     est = b.value - shift
     if b.se <= 0:
         return float(est), float(est), 1.0 if est == 0 else 0.0
-    level = expanded_level(confidence, b.n)
-    tail = (1 - level) / 2
-    q = np.quantile(b.reps, [tail, 1 - tail])
-    low, high = float(q[0]) - shift, float(q[1]) - shift
-    spread = b.rep_se > 0
-    t = (b.reps[spread] - b.value) / b.rep_se[spread]
-    k = _expansion(b.n, confidence)
-    if t.size >= 20:
-        a = (1 - confidence) / 2
-        q_lo, q_hi = np.quantile(t, [a, 1 - a])
-        low, high = min(low, est - k * q_hi * b.se), max(high, est - k * q_lo * b.se)
+    low, high = studentised_interval(est, b.se, b.reps - shift, b.t, b.n, confidence)
     if not with_p:
-        return float(low), float(high), float("nan")
-    return float(low), float(high), max(_percentile_p(b.reps - shift, b.n),
-                                        _t_p(t, est / (k * b.se)))
+        return low, high, float("nan")
+    t_obs = est / (widening(confidence, b.n) * b.se)
+    return low, high, max(_percentile_p(b.reps - shift, b.n), _t_p(b.t, t_obs))
 
 
 def _t_p(t: np.ndarray, t_obs: float) -> float:
@@ -162,7 +140,8 @@ def _gap_interval(a: _Boot, b: _Boot, confidence: float) -> tuple[float, float, 
         lo_c, hi_c = 0.0, confidence
     else:
         lo_c, hi_c = confidence, 1 - 1e-9
-        if not (lambda lh: lh[0] <= 0 <= lh[1])(_mover(a, b, hi_c)):
+        lo_max, hi_max = _mover(a, b, hi_c)
+        if not lo_max <= 0 <= hi_max:
             return low, high, 1e-9
     for _ in range(40):  # the largest confidence whose interval excludes 0
         mid = (lo_c + hi_c) / 2
@@ -317,7 +296,7 @@ def diagnose_regression(predictions, y_var: float | None = None,
     for s in RUNGS[1:]:
         if s in errs:
             boots[s] = _Boot(errs[s], metric, int(n_resamples), rng)
-            lo, hi, _ = _rung_interval(boots[s], confidence)
+            lo, hi, _ = _rung_interval(boots[s], confidence, with_p=False)
             if errs[s].size < MIN_BOOTSTRAP_N:
                 rungs[s] = Rung(s, fn(errs[s]), int(errs[s].size), None, None)
             else:

@@ -24,6 +24,8 @@ from scipy import stats as _sps
 
 __all__ = [
     "expanded_level",
+    "studentised_interval",
+    "widening",
     "paired_rmse_difference",
     "rate_interval",
     "wilson_interval",
@@ -711,16 +713,9 @@ def paired_rmse_difference(y_true, pred_a, pred_b, *, n_resamples: int = 2000,
         idx = rng.integers(0, n, size=(min(d_b.size, start + step) - start, n))
         d_b[start:start + idx.shape[0]], se_b[start:start + idx.shape[0]] = \
             _rmse_difference_and_se(sq_a[idx], sq_b[idx])
-    # joined with the expanded percentile interval, which bounds it when resamples
-    # have no spread (two models that differ on a few rows only: no t there)
-    tail = (1 - expanded_level(confidence, n)) / 2
-    low, high = (float(v) for v in np.quantile(d_b, [tail, 1 - tail]))
+    # two models that differ on a few rows only: most resamples have no spread (no t)
     t = (d_b[se_b > 0] - diff) / se_b[se_b > 0]
-    if se > 0 and t.size >= 20:
-        a = (1 - confidence) / 2
-        k = math.sqrt(n / (n - 1)) * float(_sps.t.ppf(1 - a, n - 1) / _sps.norm.ppf(1 - a))
-        q_lo, q_hi = np.quantile(t, [a, 1 - a])
-        low, high = min(low, diff - k * q_hi * se), max(high, diff - k * q_lo * se)
+    low, high = studentised_interval(diff, se, d_b, t, n, confidence)
     rmse_a, rmse_b = float(np.sqrt(sq_a.mean())), float(np.sqrt(sq_b.mean()))
     return BootstrapDifference(rmse_a, rmse_b, rmse_b - rmse_a, float(low), float(high), n,
                                int(n_resamples), confidence,
@@ -753,11 +748,54 @@ def expanded_level(confidence: float, n: int) -> float:
     (0.9682, 0.95)
     """
     _check_confidence(confidence)
-    if n < 2:
-        return float(confidence)
-    a = (1 - confidence) / 2
-    z = math.sqrt(n / (n - 1)) * float(_sps.t.ppf(1 - a, n - 1))
+    z = widening(confidence, n) * z_value(confidence)
     return float(1 - 2 * _sps.norm.sf(z))
+
+
+def widening(confidence: float, n: int) -> float:
+    """``sqrt(n / (n - 1)) * t_{n-1} / z``: how much wider a small sample's bootstrap
+    interval is made (1.10 at n = 20, 1.04 at 50, 1.01 at 200; 1 below n = 2).
+
+    Examples
+    --------
+    >>> round(widening(0.95, 20), 3), widening(0.95, 1)
+    (1.096, 1.0)
+    """
+    if n < 2:
+        return 1.0
+    a = (1 - confidence) / 2
+    return float(math.sqrt(n / (n - 1)) * _sps.t.ppf(1 - a, n - 1) / _sps.norm.ppf(1 - a))
+
+
+def studentised_interval(estimate: float, se: float, reps: np.ndarray, t: np.ndarray,
+                         n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """A bootstrap-t interval widened for small samples, joined with the expanded
+    percentile interval of the same resamples.
+
+    ``reps`` are the replicates of the estimate, ``t`` the studentised ones
+    ``(rep - estimate) / rep_se`` of the resamples that have a spread. The
+    percentile interval bounds the studentised one when many resamples have no
+    spread (one outlier among zeros: no t without it); with fewer than 20
+    studentised replicates, or ``se`` 0, it is the interval.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> reps = rng.normal(1.0, 0.1, 2000)
+    >>> lo, hi = studentised_interval(1.0, 0.1, reps, (reps - 1.0) / 0.1, 200)
+    >>> bool(0.79 < lo < 0.81 and 1.19 < hi < 1.21)
+    True
+    """
+    tail = (1 - expanded_level(confidence, n)) / 2
+    q = np.quantile(reps, [tail, 1 - tail])
+    low, high = float(q[0]), float(q[1])
+    if se > 0 and t.size >= 20:
+        a = (1 - confidence) / 2
+        k = widening(confidence, n)
+        q_lo, q_hi = np.quantile(t, [a, 1 - a])
+        low = min(low, estimate - k * float(q_hi) * se)
+        high = max(high, estimate - k * float(q_lo) * se)
+    return low, high
 
 
 def paired_bootstrap(metric, y_true, pred_a, pred_b, *, n_resamples: int = 2000,
