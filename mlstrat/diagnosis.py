@@ -233,6 +233,19 @@ class Gap:
     enlarge: list[str] = field(default_factory=list)
 
 
+def ladder_decimals(values) -> int:
+    """Decimals that give the largest value four significant digits, for a whole ladder
+    in target units (RMSE 38.66 -> 2, 1,530 -> 0, 0.01234 -> 5; 2 without values).
+
+    >>> ladder_decimals([19.5, 38.66, None])
+    2
+    """
+    finite = [abs(v) for v in values if v is not None and v == v and v != 0]
+    if not finite:
+        return 2
+    return int(min(8, max(0, 3 - math.floor(math.log10(max(finite))))))
+
+
 def _pct(x: float | None) -> str:
     return "?" if x is None else f"{100 * x:.2f}%"
 
@@ -298,12 +311,9 @@ class Diagnosis:
 
     @property
     def decimals(self) -> int:
-        """Decimals of a regression ladder: four significant digits on its largest rung
-        (RMSE 38.66 -> 2, 1,530 -> 0, 0.01234 -> 5); 2 for error rates in percent."""
-        values = [abs(r.rate) for r in self.rungs if r.rate is not None and r.rate != 0]
-        if self.is_rate or not values:
-            return 2
-        return int(min(8, max(0, 3 - math.floor(math.log10(max(values))))))
+        """Decimals of a regression ladder (:func:`ladder_decimals` of its rungs); 2 for
+        error rates in percent."""
+        return 2 if self.is_rate else ladder_decimals(r.rate for r in self.rungs)
 
     @property
     def problem(self) -> str:

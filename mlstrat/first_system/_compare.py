@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstrat.diagnosis import GAPS, RUNG_LABELS, SPLITS, Diagnosis, diagnose
+from mlstrat.diagnosis import GAPS, RUNG_LABELS, SPLITS, Diagnosis, diagnose, ladder_decimals
 from mlstrat.first_system._dataset import same_dataset
 from mlstrat.first_system._metrics import score
 from mlstrat.metrics import METRICS, positive_label
@@ -96,17 +96,23 @@ class RunComparison:
         """True when rungs are error rates (percent), False for a regression metric."""
         return self.metric == "error rate"
 
+    @property
+    def decimals(self) -> int:
+        """Decimals in target units: four significant digits on the largest rung of
+        either run (``diagnosis.ladder_decimals``, the ladders' own rule)."""
+        return ladder_decimals([v for r in self.rungs for v in (r["a"], r["b"])])
+
     def format_value(self, x: float | None) -> str:
-        """A rung as shown: '8.00%' for a rate, 4 significant digits in the target's units."""
+        """A rung as shown: '8.00%' for a rate, :attr:`decimals` in the target's units."""
         if x is None or x != x:
             return "-"
-        return _pct(x) if self.is_rate else f"{x:.4g}"
+        return _pct(x) if self.is_rate else f"{x:.{self.decimals}f}"
 
     def format_change(self, x: float | None) -> str:
         """A change or a gap as shown: '-9.00 pt' for rates, signed target units otherwise."""
         if x is None or x != x:
             return "-"
-        return _pt(x) if self.is_rate else f"{x:+.4g}"
+        return _pt(x) if self.is_rate else f"{x:+.{self.decimals}f}"
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
@@ -346,10 +352,11 @@ def _describe(c: RunComparison) -> str:
                 f"{_pct(t['error_a'])} -> {_pct(t['error_b'])} {ARROWS[_direction(t['change'])]} "
                 f"({_pt(t['change'])}, {conf} interval [{_pt(t['low'])}, {_pt(t['high'])}]).")
     else:
-        head = (f"paired bootstrap, {t['n']:,} matched examples: RMSE "
-                f"{t['rmse_a']:.4g} -> {t['rmse_b']:.4g} {ARROWS[_direction(t['change'])]} "
-                f"(target units; change {t['change']:+.4g}, {conf} interval "
-                f"[{t['low']:+.4g}, {t['high']:+.4g}], {t['n_resamples']:,} resamples).")
+        v, d = c.format_value, c.format_change
+        head = (f"paired studentised bootstrap, {t['n']:,} matched examples: RMSE "
+                f"{v(t['rmse_a'])} -> {v(t['rmse_b'])} {ARROWS[_direction(t['change'])]} "
+                f"(target units; change {d(t['change'])}, {conf} interval "
+                f"[{d(t['low'])}, {d(t['high'])}], {t['n_resamples']:,} resamples).")
     tail = {"better": " B is better: the difference is real.",
             "worse": " B is worse: the difference is real.",
             "no real difference": " Not distinguishable from noise on this dev set."}

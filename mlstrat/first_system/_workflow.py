@@ -1179,8 +1179,8 @@ def _notes(inp: _Inputs, best: ModelResult, human_error,
         notes.append(f"No train-dev set ({carve_td[1]}): variance and data mismatch cannot "
                      "be told apart.")
     if inp.task == "regression":
-        notes.append("Regression: the comparison between iterations is a paired t-test on "
-                     "the squared errors of the same dev examples.")
+        notes.append("Regression: the comparison between iterations is a paired "
+                     "studentised bootstrap of the RMSE on the same dev examples.")
     if human_error is None:
         notes.append("No --human-error given: avoidable bias is measured against 0.")
     if best.kind == "trivial":

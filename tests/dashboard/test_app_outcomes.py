@@ -373,5 +373,6 @@ def test_compare_two_regressions_in_the_target_units(app, small_project):
     assert b.value == f"{rmse['B']:.4g}" and b.proto.delta.startswith("-")
     rungs = _frame(at, "compare_rungs").set_index("rung")
     dev = rungs.loc["dev RMSE (target units)"]
-    assert dev[["A", "B"]].tolist() == [f"{rmse['A']:.4g}", f"{rmse['B']:.4g}"]
+    # one number of decimals for both runs (four significant digits on the largest rung)
+    assert dev[["A", "B"]].tolist() == [f"{rmse['A']:.2f}", f"{rmse['B']:.2f}"]
     assert dev["B - A"].endswith("↓") and "%" not in "".join(rungs.to_numpy().ravel())
