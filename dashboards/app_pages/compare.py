@@ -21,8 +21,8 @@ runs = common.runs_table(path, rev)
 st.markdown(
     "Two runs side by side: the error of each split, which gaps moved, and a paired "
     "test on the examples both runs predicted (exact McNemar for error rates, a paired "
-    "t-test on squared errors for regression). A difference is **real** when the test "
-    "rejects noise at 95%."
+    "studentised bootstrap of the RMSE for regression). A difference is **real** when the "
+    "test rejects noise at 95%."
 )
 if runs.empty:
     common.no_runs_notice()
@@ -103,11 +103,12 @@ if comparison.matched:
                   delta_color="inverse")
     else:
         m1, m2, m3 = st.columns(3)
-        m1.metric("RMSE of A (target units)", f"{t['rmse_a']:.4g}")
-        m2.metric("RMSE of B (target units)", f"{t['rmse_b']:.4g}",
-                  delta=f"{t['rmse_b'] - t['rmse_a']:+.4g}", delta_color="inverse")
+        value, change = comparison.format_value, comparison.format_change
+        m1.metric("RMSE of A (target units)", value(t["rmse_a"]))
+        m2.metric("RMSE of B (target units)", value(t["rmse_b"]),
+                  delta=change(t["rmse_b"] - t["rmse_a"]), delta_color="inverse")
         m3.metric("RMSE change, 95% paired bootstrap interval",
-                  f"[{t['low']:+.4g}, {t['high']:+.4g}]")
+                  f"[{change(t['low'])}, {change(t['high'])}]")
     (st.success if comparison.verdict == "better" else
      st.error if comparison.verdict == "worse" else st.info)(f"Verdict: {verdict}.")
     st.markdown(comparison.message)

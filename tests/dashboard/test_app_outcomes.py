@@ -368,9 +368,9 @@ def test_compare_two_regressions_in_the_target_units(app, small_project):
     at.switch_page(COMPARE).run()
     assert not at.exception and not errors(at), errors(at)
     shown = {m.label: m for m in at.metric}
-    assert shown["RMSE of A (target units)"].value == f"{rmse['A']:.4g}"
+    assert shown["RMSE of A (target units)"].value == f"{rmse['A']:.2f}"
     b = shown["RMSE of B (target units)"]
-    assert b.value == f"{rmse['B']:.4g}" and b.proto.delta.startswith("-")
+    assert b.value == f"{rmse['B']:.2f}" and b.proto.delta.startswith("-")
     rungs = _frame(at, "compare_rungs").set_index("rung")
     dev = rungs.loc["dev RMSE (target units)"]
     # one number of decimals for both runs (four significant digits on the largest rung)
